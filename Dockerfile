@@ -1,0 +1,101 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every fepflow service of the compose stack: Dagster webserver and daemon, the FastAPI
+# hub, and the dagster-celery GPU workers.
+#
+#   docker build -t fepflow:dev .                              # CPU only (OpenMM CPU/OpenCL platforms)
+#   docker build -t fepflow:dev --build-arg FEPFLOW_EXTRAS=gpu .   # + OpenMM's CUDA 12 platform
+#
+# Debian bookworm: the openmm 8.6.1 wheels need glibc >= 2.34 (bookworm has 2.36). The CUDA platform
+# (extra `gpu` = openmm[cuda12]) brings the CUDA runtime as pip packages; the driver comes from the
+# host through the NVIDIA container toolkit.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---------------------------------------------------------------------------------------------------
+# Builder: a virtual environment with fepflow and its pinned dependencies. pdbfixer exists only as a
+# source distribution and parmed (when a dependency pulls it in) compiles C extensions: the compiler
+# stays in this stage.
+FROM ${PYTHON_IMAGE} AS builder
+
+ARG FEPFLOW_EXTRAS=""
+
+# pip compiles the installed packages to bytecode here, so the read-only runtime does not have to.
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends build-essential \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+
+WORKDIR /src
+
+# Dependencies first, from pyproject.toml alone (empty package stubs), so that editing the code does
+# not reinstall OpenMM, RDKit and AmberTools. README.md* tolerates a missing readme.
+COPY pyproject.toml README.md* ./
+RUN mkdir -p fepflow orchestrator api \
+    && touch fepflow/__init__.py orchestrator/__init__.py api/__init__.py \
+    && if [ -n "$FEPFLOW_EXTRAS" ]; then spec=".[$FEPFLOW_EXTRAS]"; else spec="."; fi \
+    && pip install "$spec" \
+    && pip uninstall -y fepflow \
+    && rm -rf fepflow orchestrator api build *.egg-info
+
+# Then the project itself, without touching the dependencies installed above.
+COPY fepflow/ fepflow/
+COPY orchestrator/ orchestrator/
+COPY api/ api/
+RUN pip install --no-deps . \
+    && rm -rf build *.egg-info \
+    && cd / && python -c "import fepflow, orchestrator, api"
+
+# ---------------------------------------------------------------------------------------------------
+# Runtime: the virtual environment, the code location files, no compiler, a non-root user.
+FROM ${PYTHON_IMAGE} AS runtime
+
+ARG FEPFLOW_UID=10001
+
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    DAGSTER_HOME=/opt/dagster/home \
+    MPLBACKEND=Agg
+
+# Shared libraries the wheels expect from the system (found with ldd over the installed environment):
+# libgomp1 for AmberTools' OpenMP programs, the X11 render libraries for RDKit's cairo drawing code.
+# libstdc++6, libgcc-s1 and zlib1g (OpenMM, sqm, tleap) are already in the slim image.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libgomp1 libx11-6 libxext6 libxrender1 \
+    && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid ${FEPFLOW_UID} fepflow \
+    && useradd --system --uid ${FEPFLOW_UID} --gid fepflow --create-home --home-dir /home/fepflow \
+       --shell /usr/sbin/nologin fepflow
+
+COPY --from=builder /opt/venv /opt/venv
+
+WORKDIR /opt/fepflow
+
+# workspace.yaml loads the python module orchestrator.definitions relative to this folder.
+COPY workspace.yaml pyproject.toml ./
+COPY fepflow/ fepflow/
+COPY orchestrator/ orchestrator/
+COPY api/ api/
+COPY deploy/ deploy/
+
+# The instance configuration (PostgreSQL storage, read from DAGSTER_PG_*). DAGSTER_HOME must be
+# writable: the daemon and the celery workers write local artifacts and their config there; the
+# compose stack mounts a shared volume on $DAGSTER_HOME/storage (created here with the right owner,
+# so a new named volume inherits it).
+COPY dagster.yaml ${DAGSTER_HOME}/dagster.yaml
+RUN mkdir -p ${DAGSTER_HOME}/storage \
+    && chown -R fepflow:fepflow ${DAGSTER_HOME}
+
+USER fepflow
+
+EXPOSE 3000 8000
+
+# Each compose service gives its own command; this default serves the hub.
+CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,1 @@
+"""Analysis of multistate runs: MBAR estimates, convergence and plots."""

@@ -1,0 +1,47 @@
+"""The ``fepflow`` command. Each subcommand is a thin layer over the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+import fepflow
+
+app = typer.Typer(help="fepflow: alchemical free energy campaigns.", no_args_is_help=True)
+console = Console()
+
+
+@app.command()
+def version() -> None:
+    """Print the fepflow version."""
+    console.print(f"fepflow {fepflow.__version__}")
+
+
+@app.command()
+def dev(
+    home: Path | None = typer.Option(None, help="state folder (default $FEPFLOW_HOME or .fepflow)"),
+    no_dagster: bool = typer.Option(False, help="start only MongoDB, the object store and the hub"),
+) -> None:
+    """Start the embedded stack in the foreground; Ctrl-C stops it and keeps the data."""
+    from fepflow.devstack.__main__ import main
+
+    argv = ["up"] + (["--home", str(home)] if home else []) + (["--no-dagster"] if no_dagster else [])
+    raise typer.Exit(main(argv))
+
+
+@app.command()
+def stop(home: Path | None = typer.Option(None, help="state folder of the stack to stop")) -> None:
+    """Stop an embedded stack that was left running."""
+    from fepflow.devstack.__main__ import main
+
+    raise typer.Exit(main(["stop"] + (["--home", str(home)] if home else [])))
+
+
+@app.command()
+def demo() -> None:
+    """Build, submit and archive a FreeSolv hydration network (what `make demo` runs)."""
+    from fepflow.demo import main
+
+    raise typer.Exit(main([]))

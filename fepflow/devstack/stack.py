@@ -1,0 +1,259 @@
+"""The embedded stack: MongoDB wire server, local object store, Dagster (webserver + daemon) and the hub.
+
+Everything lives under one folder (``.fepflow/`` by default): data, logs, PID files and the Dagster
+instance (SQLite). Stopping keeps the data; starting again first stops anything a killed earlier run
+left behind (found through its PID files).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from fepflow.devstack.processes import ManagedProcess, ServerStartError, port_open, stop_stale
+from fepflow.devstack.servers import _bin, mongo_process
+
+DAGSTER_INSTANCE = """\
+# Written by `make dev` at every start: the embedded default's Dagster instance (SQLite).
+storage:
+  sqlite:
+    base_dir: {storage}
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    max_concurrent_runs: {max_runs}
+    dequeue_interval_seconds: 1
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  poll_interval_seconds: 15
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass
+class StackConfig:
+    """Where the stack keeps its state and which loopback ports it uses."""
+
+    home: Path = field(default_factory=lambda: Path(".fepflow"))
+    workdir: Path = field(default_factory=Path.cwd)
+    host: str = "127.0.0.1"
+    mongo_port: int = 27217
+    dagit_port: int = 3000
+    api_port: int = 8000
+    max_concurrent_runs: int = 2
+    with_dagster: bool = True
+
+    def __post_init__(self) -> None:
+        self.home = Path(self.home).resolve()
+        self.workdir = Path(self.workdir).resolve()
+
+    @property
+    def mongo_url(self) -> str:
+        return f"mongodb://{self.host}:{self.mongo_port}/"
+
+    @property
+    def objects_url(self) -> str:
+        return f"file://{self.home / 'objects'}"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    def env(self) -> dict[str, str]:
+        """The environment every process of the stack (and a user's shell) needs."""
+        return {
+            "FEPFLOW_MONGO_URL": self.mongo_url,
+            "FEPFLOW_MONGO_DATABASE": "fepflow",
+            "FEPFLOW_OBJECTS_URL": self.objects_url,
+            "FEPFLOW_API_PUBLIC_URL": f"http://{self.host}:{self.api_port}",
+            "FEPFLOW_AUTH_ENVIRONMENT": "development",
+            "DAGSTER_HOME": str(self.dagster_home),
+        }
+
+    def urls(self) -> dict[str, str]:
+        urls = {
+            "hub": f"http://{self.host}:{self.api_port}",
+            "hub API docs": f"http://{self.host}:{self.api_port}/docs",
+            "MongoDB": self.mongo_url,
+            "object store": self.objects_url,
+        }
+        if self.with_dagster:
+            urls["Dagit"] = f"http://{self.host}:{self.dagit_port}"
+        return urls
+
+
+class EmbeddedStack:
+    """Starts the stack's processes in order and stops them in reverse."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.processes: list[ManagedProcess] = []
+
+    @property
+    def pid_dir(self) -> Path:
+        return self.config.home / "pids"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.config.home / "logs"
+
+    def stop_leftovers(self) -> list[str]:
+        """Stop processes a previous run left behind; their names."""
+        found = []
+        if self.pid_dir.exists():
+            for pid_file in sorted(self.pid_dir.glob("*.pid")):
+                if stop_stale(pid_file):
+                    found.append(pid_file.stem)
+        return found
+
+    def _check_ports_free(self) -> None:
+        c = self.config
+        wanted = {"MongoDB": c.mongo_port, "hub": c.api_port}
+        if c.with_dagster:
+            wanted["Dagit"] = c.dagit_port
+        busy = [f"{name} port {port}" for name, port in wanted.items() if port_open(c.host, port)]
+        if busy:
+            raise ServerStartError(
+                f"already in use on {c.host}: {', '.join(busy)}. Stop whatever holds them, or choose "
+                "other ports (FEPFLOW_DEV_MONGO_PORT, FEPFLOW_DEV_DAGIT_PORT, FEPFLOW_DEV_API_PORT)."
+            )
+
+    def _write_dagster_instance(self) -> None:
+        home = self.config.dagster_home
+        (home / "storage").mkdir(parents=True, exist_ok=True)
+        (home / "dagster.yaml").write_text(
+            DAGSTER_INSTANCE.format(storage=home / "storage", max_runs=self.config.max_concurrent_runs)
+        )
+
+    def _proc(self, name: str, argv: list[str], port: int | None, timeout_s: float = 90.0) -> ManagedProcess:
+        env = {**self.config.env(), "PYTHONUNBUFFERED": "1"}
+        return ManagedProcess(
+            name=name,
+            argv=argv,
+            log_path=self.log_dir / f"{name}.log",
+            host=self.config.host,
+            port=port,
+            env=env,
+            cwd=self.config.workdir,
+            pid_path=self.pid_dir / f"{name}.pid",
+            ready_timeout_s=timeout_s,
+        )
+
+    def plan(self) -> list[ManagedProcess]:
+        c = self.config
+        _, mongo = mongo_process(
+            c.home / "mongo",
+            host=c.host,
+            port=c.mongo_port,
+            log_path=self.log_dir / "mongodb.log",
+            pid_path=self.pid_dir / "mongodb.pid",
+        )
+        procs = [mongo]
+        if c.with_dagster:
+            workspace = str(c.workdir / "workspace.yaml")
+            procs.append(
+                self._proc(
+                    "dagster-webserver",
+                    [_bin("dagster-webserver"), "-h", c.host, "-p", str(c.dagit_port), "-w", workspace],
+                    c.dagit_port,
+                )
+            )
+            procs.append(self._proc("dagster-daemon", [_bin("dagster-daemon"), "run", "-w", workspace], None))
+        procs.append(
+            self._proc(
+                "hub",
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "api.main:app",
+                    "--host",
+                    c.host,
+                    "--port",
+                    str(c.api_port),
+                    "--log-level",
+                    "warning",
+                ],
+                c.api_port,
+            )
+        )
+        return procs
+
+    def start(self, report: object = None) -> None:
+        """Start every process; on any failure stop those already started and re-raise."""
+        say = report if callable(report) else (lambda _msg: None)
+        self.config.home.mkdir(parents=True, exist_ok=True)
+        (self.config.home / "objects").mkdir(exist_ok=True)
+        left = self.stop_leftovers()
+        if left:
+            say(f"stopped processes left by an earlier run: {', '.join(left)}")
+        self._check_ports_free()
+        if self.config.with_dagster:
+            self._write_dagster_instance()
+        try:
+            for proc in self.plan():
+                started = time.monotonic()
+                proc.start()
+                if proc.port is None:  # no port to wait for: make sure it stays up a moment
+                    time.sleep(1.0)
+                    if not proc.running():
+                        raise ServerStartError(f"{proc.name} exited at start:\n{proc.log_tail()}")
+                self.processes.append(proc)
+                say(f"{proc.name} ready in {time.monotonic() - started:.1f} s (log: {proc.log_path})")
+            self._ensure_indexes()
+        except BaseException:
+            self.stop()
+            raise
+        (self.config.home / "stack.json").write_text(
+            json.dumps(
+                {
+                    "urls": self.config.urls(),
+                    "env": self.config.env(),
+                    "pids": {p.name: p.pid for p in self.processes},
+                    "config": _jsonable(asdict(self.config)),
+                },
+                indent=2,
+            )
+        )
+
+    def _ensure_indexes(self) -> None:
+        from fepflow.store.index import Index
+
+        index = Index.connect(self.config.mongo_url, "fepflow")
+        try:
+            index.ensure_indexes()
+        finally:
+            index.close()
+
+    def failed(self) -> list[ManagedProcess]:
+        return [p for p in self.processes if not p.running()]
+
+    def stop(self) -> None:
+        for proc in reversed(self.processes):
+            proc.stop()
+        self.processes.clear()
+        (self.config.home / "stack.json").unlink(missing_ok=True)
+
+
+def _jsonable(data: dict[str, object]) -> dict[str, object]:
+    return {k: str(v) if isinstance(v, Path) else v for k, v in data.items()}
+
+
+def config_from_env(**overrides: object) -> StackConfig:
+    """A stack configuration from FEPFLOW_HOME and FEPFLOW_DEV_* variables (read now)."""
+    env = os.environ
+    values: dict[str, object] = {
+        "home": Path(env.get("FEPFLOW_HOME", ".fepflow")),
+        "mongo_port": int(env.get("FEPFLOW_DEV_MONGO_PORT", "27217")),
+        "dagit_port": int(env.get("FEPFLOW_DEV_DAGIT_PORT", "3000")),
+        "api_port": int(env.get("FEPFLOW_DEV_API_PORT", "8000")),
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return StackConfig(**values)  # type: ignore[arg-type]

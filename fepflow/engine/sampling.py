@@ -1,0 +1,297 @@
+"""The multistate runner every protocol uses: minimise once, equilibrate, sample, resume, extend.
+
+Dynamics: openmmtools ``LangevinDynamicsMove``, which in 0.27 runs OpenMM's native
+``LangevinMiddleIntegrator`` (BAOAB, the "V R O R V" splitting), with velocities carried over
+between iterations. The same integrator runs the equilibration, so nothing changes at the switch.
+
+Run length is idempotent: a call asks for ``production_iterations + extend_iterations`` iterations
+in total. Whatever the storage already holds counts towards it, so a run killed at any moment
+and called again with the same arguments ends with exactly that many iterations; a finished run
+called with ``extend_iterations=N`` gains N more.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from openmm import unit
+from pydantic import BaseModel, ConfigDict, Field
+
+from fepflow.engine.checkpoint import (
+    check_resumable,
+    mark_clean,
+    read_sidecar,
+    remove_storage,
+    restore_latest_snapshot,
+    snapshot_root,
+    take_snapshot,
+    write_sidecar,
+)
+from fepflow.engine.equilibration import prepare_start
+from fepflow.engine.errors import SimulationError, StorageError
+from fepflow.engine.platforms import PlatformChoice
+from fepflow.engine.storage import (
+    ReducedEnergies,
+    quiet_openmmtools_loggers,
+    read_last_iteration,
+    read_reduced_energies,
+    storage_exists,
+    storage_files,
+)
+
+logger = logging.getLogger(__name__)
+
+_DYNAMICS_FIELDS = ("method", "timestep_fs", "collision_rate_per_ps", "steps_per_iteration")
+
+
+class SamplerConfig(BaseModel):
+    """How a multistate run samples (online analysis is always off: analysis runs afterwards)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    method: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
+    timestep_fs: float = Field(2.0, gt=0, le=10, description="Langevin middle integrator step, fs")
+    collision_rate_per_ps: float = Field(1.0, gt=0, description="Langevin friction, 1/ps")
+    steps_per_iteration: int = Field(250, gt=0, description="MD steps between exchanges")
+    equilibration_steps: int = Field(0, ge=0, description="plain MD at state 0 before sampling")
+    production_iterations: int = Field(1000, gt=0, description="sampler iterations")
+    checkpoint_interval_iterations: int = Field(50, gt=0, description="iterations between checkpoints")
+    minimize: bool = Field(True, description="minimise once at state 0 before equilibration")
+    minimize_max_iterations: int = Field(0, ge=0, description="minimiser iterations; 0 until converged")
+    minimize_tolerance_kj_per_mol_nm: float = Field(10.0, gt=0, description="minimiser force tolerance")
+    nan_restart_attempts: int = Field(1, ge=0, description="retries of a NaN'd move before failing")
+
+
+@dataclass(frozen=True)
+class SamplingOutcome:
+    """What one :func:`run_multistate` call did.
+
+    ``ns_per_day`` aggregates all replicas over the sampling phase of this call (0 if it ran no
+    iteration); the ``*_s`` timings are wall seconds of this call, with ``propagation_s``,
+    ``energy_matrix_s``, ``mixing_s`` and ``io_s`` splitting ``sampling_s``.
+    """
+
+    storage_path: Path
+    n_iterations: int
+    iterations_run: int
+    n_states: int
+    resumed: bool
+    platform_name: str
+    wall_time_s: float
+    minimization_s: float
+    equilibration_s: float
+    sampling_s: float
+    propagation_s: float
+    energy_matrix_s: float
+    mixing_s: float
+    io_s: float
+    ns_per_day: float
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def reduced_energies(self) -> ReducedEnergies:
+        """Read the reduced energy matrix of the whole run from storage."""
+        return read_reduced_energies(self.storage_path)
+
+
+def run_multistate(
+    states: Sequence[Any],
+    positions: Any,
+    storage_path: Path,
+    config: SamplerConfig,
+    platform_choice: PlatformChoice,
+    *,
+    box_vectors: Any = None,
+    extend_iterations: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> SamplingOutcome:
+    """Run (or resume, or extend) a multistate simulation with one replica per state.
+
+    Parameters
+    ----------
+    states : sequence of openmmtools.states.ThermodynamicState
+        The thermodynamic states (e.g. from :func:`fepflow.engine.alchemical.build_alchemical_states`).
+    positions : openmm.unit.Quantity or array-like (nm)
+        Starting positions, used only when the storage does not exist yet.
+    storage_path : pathlib.Path
+        The NetCDF storage; ``<stem>_checkpoint.nc``, the sidecar ``<name>.fepflow.json`` and the
+        snapshots ``<name>.fepflow-snapshots/`` go next to it (see :mod:`fepflow.engine.checkpoint`).
+    config : SamplerConfig
+        Sampling settings.
+    platform_choice : PlatformChoice
+        Where Contexts are created (from :func:`fepflow.engine.platforms.choose_platform`).
+    box_vectors : optional
+        Starting periodic box vectors; the system's defaults when omitted.
+    extend_iterations : int
+        Iterations wanted beyond ``config.production_iterations``.
+    progress : callable, optional
+        Called as ``progress(iteration, total)`` after each iteration is written.
+
+    Returns
+    -------
+    SamplingOutcome
+
+    Notes
+    -----
+    On resume the thermodynamic states, coordinates and MCMC moves stored in the file are used;
+    only the number of states and the dynamics settings are checked against the arguments.
+
+    Raises
+    ------
+    SimulationError
+        NaN or infinite energies or coordinates; names the state, replica and iteration.
+    StorageError
+        Storage that was created with other sampling settings or cannot be opened.
+    """
+    from openmmtools import mcmc, multistate
+    from openmmtools.multistate.utils import SimulationNaNError
+
+    from fepflow.engine._samplers import SAMPLER_CLASSES
+
+    quiet_openmmtools_loggers()
+    if extend_iterations < 0:
+        raise ValueError(f"extend_iterations must be >= 0, not {extend_iterations}")
+    if len(states) < 2:
+        raise ValueError("a multistate run needs at least two states")
+    began = time.perf_counter()
+    storage_path = Path(storage_path)
+    analysis, checkpoint = storage_files(storage_path)
+    target = config.production_iterations + extend_iterations
+    sampler_class = SAMPLER_CLASSES[config.method]
+    minimization_s = equilibration_s = 0.0
+
+    def snapshot(iteration: int) -> None:
+        take_snapshot(storage_path, iteration)
+
+    sidecar = read_sidecar(storage_path)
+    if sidecar is None and (storage_exists(storage_path) or snapshot_root(storage_path).exists()):
+        remove_storage(storage_path)
+    resumed = sidecar is not None
+    if sidecar is not None:
+        check_resumable(storage_path, sidecar, {f: getattr(config, f) for f in _DYNAMICS_FIELDS}, len(states))
+        if not sidecar.get("clean", False):
+            restore_latest_snapshot(storage_path)
+            mark_clean(storage_path, True)
+        if read_last_iteration(storage_path) >= target:
+            logger.info("%s already holds %d iterations or more; nothing to run", storage_path, target)
+            return _outcome(
+                storage_path, 0, len(states), True, platform_choice, began, 0.0, 0.0, 0.0, {}, config
+            )
+        mark_clean(storage_path, False)
+        reporter = multistate.MultiStateReporter(str(analysis), checkpoint_storage=checkpoint.name)
+        try:
+            sampler = sampler_class.from_storage(reporter)
+        except Exception as exc:  # left unclean: the next call restores the last snapshot
+            reporter.close()
+            raise StorageError(f"cannot resume {storage_path}: {exc}") from exc
+        sampler.fepflow_setup(platform_choice, target=target, progress=progress, on_checkpoint=snapshot)
+    else:
+        start_state, minimization_s, equilibration_s = prepare_start(
+            states[0], positions, box_vectors, config, platform_choice
+        )
+        move = mcmc.LangevinDynamicsMove(
+            timestep=config.timestep_fs * unit.femtosecond,
+            collision_rate=config.collision_rate_per_ps / unit.picosecond,
+            n_steps=config.steps_per_iteration,
+            reassign_velocities=False,
+            n_restart_attempts=config.nan_restart_attempts,
+        )
+        sampler = sampler_class(mcmc_moves=move, number_of_iterations=target, online_analysis_interval=None)
+        sampler.fepflow_setup(platform_choice, target=target, progress=progress, on_checkpoint=snapshot)
+        reporter = multistate.MultiStateReporter(
+            str(analysis),
+            checkpoint_interval=config.checkpoint_interval_iterations,
+            checkpoint_storage=checkpoint.name,
+        )
+        storage_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            sampler.create(
+                thermodynamic_states=list(states),
+                sampler_states=[copy.deepcopy(start_state) for _ in states],
+                storage=reporter,
+            )
+            take_snapshot(storage_path, 0)  # iteration 0 is written and synced
+        except BaseException:
+            reporter.close()
+            raise
+        write_sidecar(
+            storage_path,
+            {
+                "config": config.model_dump(),
+                "n_states": len(states),
+                "sampler": sampler_class.__name__,
+                "clean": False,
+            },
+        )
+    completed = False
+    try:
+        first = int(sampler.iteration)
+        logger.info("sampling %s from iteration %d to %d", storage_path, first, target)
+        sampler.fepflow_reset_timings()  # create() wrote iteration 0 outside the sampling phase
+        sampling_began = time.perf_counter()
+        try:
+            sampler.extend(target - first)
+        except SimulationNaNError as exc:  # openmmtools' own initial-energy check
+            raise SimulationError(str(exc), state_index=None, iteration=int(sampler.iteration)) from exc
+        sampling_s = time.perf_counter() - sampling_began
+        iterations_run = int(sampler.iteration) - first
+        timings = dict(sampler.fepflow_timings)
+        completed = True
+    finally:
+        reporter.close()
+        # Any failure leaves the files "unclean": the next call restores the last snapshot, which
+        # passed the energy checks, instead of trusting iterations written after it.
+        mark_clean(storage_path, completed)
+    return _outcome(
+        storage_path,
+        iterations_run,
+        len(states),
+        resumed,
+        platform_choice,
+        began,
+        minimization_s,
+        equilibration_s,
+        sampling_s,
+        timings,
+        config,
+    )
+
+
+def _outcome(
+    storage_path: Path,
+    iterations_run: int,
+    n_states: int,
+    resumed: bool,
+    platform_choice: PlatformChoice,
+    began: float,
+    minimization_s: float,
+    equilibration_s: float,
+    sampling_s: float,
+    timings: dict[str, float],
+    config: SamplerConfig,
+) -> SamplingOutcome:
+    simulated_ns = n_states * iterations_run * config.steps_per_iteration * config.timestep_fs * 1e-6
+    ns_per_day = simulated_ns / sampling_s * 86400.0 if iterations_run and sampling_s > 0 else 0.0
+    return SamplingOutcome(
+        storage_path=storage_path,
+        n_iterations=read_last_iteration(storage_path),
+        iterations_run=iterations_run,
+        n_states=n_states,
+        resumed=resumed,
+        platform_name=platform_choice.name,
+        wall_time_s=time.perf_counter() - began,
+        minimization_s=minimization_s,
+        equilibration_s=equilibration_s,
+        sampling_s=sampling_s,
+        propagation_s=timings.get("propagation", 0.0),
+        energy_matrix_s=timings.get("energy_matrix", 0.0),
+        mixing_s=timings.get("mixing", 0.0),
+        io_s=timings.get("io", 0.0),
+        ns_per_day=ns_per_day,
+        timings=dict(timings),
+    )

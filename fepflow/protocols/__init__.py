@@ -1,0 +1,1 @@
+"""Free energy protocols: settings, units of work and the gathering of repeats into an estimate."""

@@ -1,0 +1,117 @@
+"""Settings for each backing service, read from the environment when asked for, never at import.
+
+Every variable is documented in `.env.dev`. Call the getters at run time (app start-up, resource
+set-up); tests construct the classes directly or set variables with ``monkeypatch``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev-secret"})
+
+
+class MongoSettings(BaseSettings):
+    """Where the MongoDB index lives."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_MONGO_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    url: str = Field("mongodb://127.0.0.1:27017/", description="MongoDB connection string")
+    database: str = Field("fepflow", description="database that holds fepflow's collections")
+    timeout_ms: int = Field(5000, gt=0, description="server selection and connect timeout, milliseconds")
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.startswith(("mongodb://", "mongodb+srv://")):
+            raise ValueError(f"FEPFLOW_MONGO_URL must start with mongodb:// or mongodb+srv://, got {value!r}")
+        return value
+
+
+class ObjectStoreSettings(BaseSettings):
+    """Where result bundles are written: ``file://DIR`` or ``s3://bucket/prefix``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_OBJECTS_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    url: str = Field("file://.fepflow/objects", description="file://DIR or s3://bucket[/prefix]")
+    s3_endpoint_url: str | None = Field(None, description="S3 endpoint (MinIO, SeaweedFS); unset for AWS")
+    s3_region: str = Field("us-east-1", description="S3 region used for request signing")
+    s3_access_key_id: str | None = Field(None, description="S3 access key; unset to use boto3's chain")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
+    s3_addressing_style: Literal["path", "virtual", "auto"] = Field("path", description="bucket addressing")
+    multipart_threshold_mb: int = Field(64, gt=4, description="objects above this size upload in parts, MB")
+    presign_ttl_s: int = Field(3600, gt=0, le=7 * 24 * 3600, description="lifetime of presigned URLs, s")
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        if not value.startswith(("file://", "s3://")):
+            raise ValueError(f"FEPFLOW_OBJECTS_URL must be file://DIR or s3://bucket/prefix, got {value!r}")
+        return value
+
+
+class ApiSettings(BaseSettings):
+    """How the hub listens and what it accepts."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_API_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    host: str = Field("127.0.0.1", description="interface the hub binds to")
+    port: int = Field(8000, gt=0, lt=65536, description="port the hub binds to")
+    public_url: str = Field("http://127.0.0.1:8000", description="URL clients use to reach the hub")
+    max_body_mb: float = Field(50.0, gt=0, description="largest accepted request body, MB")
+    max_molecules: int = Field(5000, gt=0, description="most molecules in one submission")
+    max_edges: int = Field(20000, gt=0, description="most transformations in one submission")
+
+
+class AuthSettings(BaseSettings):
+    """Token signing for the hub. A placeholder secret is refused outside development."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_AUTH_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    environment: Literal["development", "production"] = Field(
+        "development", description="'production' refuses placeholder secrets"
+    )
+    secret_key: SecretStr = Field(SecretStr("changeme"), description="HMAC key that signs access tokens")
+    algorithm: Literal["HS256", "HS384", "HS512"] = Field("HS256", description="JWT signing algorithm")
+    token_ttl_min: int = Field(60, gt=0, description="access token lifetime, minutes")
+
+    @model_validator(mode="after")
+    def _no_placeholder_in_production(self) -> AuthSettings:
+        secret = self.secret_key.get_secret_value()
+        if self.environment == "production" and (secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32):
+            raise ValueError(
+                "FEPFLOW_AUTH_SECRET_KEY is a placeholder or shorter than 32 characters; "
+                "set a random one, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        return self
+
+
+def mongo_settings() -> MongoSettings:
+    """MongoDB settings from the environment, read now."""
+    return MongoSettings()
+
+
+def object_store_settings() -> ObjectStoreSettings:
+    """Object store settings from the environment, read now."""
+    return ObjectStoreSettings()
+
+
+def api_settings() -> ApiSettings:
+    """Hub settings from the environment, read now."""
+    return ApiSettings()
+
+
+def auth_settings() -> AuthSettings:
+    """Auth settings from the environment, read now."""
+    return AuthSettings()

@@ -1,0 +1,1 @@
+"""Where fepflow keeps things: the MongoDB index and the content-addressed object store."""

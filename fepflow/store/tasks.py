@@ -1,0 +1,250 @@
+"""Task documents and their state transitions, each one atomic on any MongoDB.
+
+Every transition is a single ``find_one_and_update`` that filters on the state the caller expects,
+so of two workers racing for a task exactly one wins; the other gets :class:`TransitionConflict`
+and nothing is overwritten. Which transitions exist is decided in ``fepflow.models.states`` only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo.collection import Collection
+
+from fepflow.models.states import InvalidTransition, TaskStatus, check_transition, sources_of
+from fepflow.models.tasks import Task, utcnow
+from fepflow.store.bulk import bulk_upsert
+from fepflow.store.pages import Page, page_query
+
+STAMP = {
+    TaskStatus.SCHEDULED: "scheduled_at",
+    TaskStatus.RUNNING: "started_at",
+    TaskStatus.COMPLETE: "finished_at",
+    TaskStatus.ERROR: "finished_at",
+    TaskStatus.CANCELLED: "finished_at",
+}
+CLAIM_ORDER = [("priority", DESCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
+
+
+class TaskNotFound(KeyError):
+    def __str__(self) -> str:
+        return f"task {self.args[0]} is not in the index"
+
+
+class TransitionConflict(RuntimeError):
+    """Another writer moved the task first: it is no longer in the state this caller expected."""
+
+    def __init__(self, task: str, expected: str, current: str, requested: str) -> None:
+        self.task, self.expected, self.current, self.requested = task, expected, current, requested
+        super().__init__(
+            f"task {task}: expected {expected} to move it to {requested}, but it is now {current} "
+            "(another worker got there first)"
+        )
+
+
+def task_from_doc(doc: dict[str, Any]) -> Task:
+    fields = {k: v for k, v in doc.items() if k in Task.model_fields}
+    return Task(key=doc["_id"], transformation_key=doc["transformation"], **fields)
+
+
+class TaskQueue:
+    """The ``tasks`` collection."""
+
+    def __init__(self, coll: Collection[dict[str, Any]]) -> None:
+        self.coll = coll
+
+    def index_specs(self) -> dict[str, list[IndexModel]]:
+        return {
+            self.coll.name: [
+                IndexModel([("status", ASCENDING), *CLAIM_ORDER[:2]], name="claim"),
+                IndexModel([("networks", ASCENDING), ("status", ASCENDING)], name="network_status"),
+                IndexModel(
+                    [("transformation", ASCENDING), ("repeat", ASCENDING)], name="transformation_repeat"
+                ),
+            ]
+        }
+
+    def add(self, tasks: list[Task], *, network_key: str | None = None) -> int:
+        """Insert tasks that do not exist yet; existing ones only learn of ``network_key``."""
+        ops = []
+        for task in tasks:
+            doc = task.model_dump(exclude={"key", "transformation_key", "networks"})
+            doc["transformation"] = task.transformation_key
+            doc["status"] = task.status.value
+            update: dict[str, Any] = {"$setOnInsert": doc}
+            if network_key:
+                update["$addToSet"] = {"networks": network_key}
+            ops.append(UpdateOne({"_id": task.key}, update, upsert=True))
+        return bulk_upsert(self.coll, ops)
+
+    def get(self, key: str) -> Task:
+        doc = self.coll.find_one({"_id": key})
+        if doc is None:
+            raise TaskNotFound(key)
+        return task_from_doc(doc)
+
+    def transition(
+        self,
+        key: str,
+        requested: TaskStatus | str,
+        *,
+        expected: TaskStatus | str | None = None,
+        set_fields: dict[str, Any] | None = None,
+        unset_fields: list[str] | None = None,
+        inc: dict[str, int] | None = None,
+        where: dict[str, Any] | None = None,
+    ) -> Task:
+        """Move task ``key`` to ``requested`` atomically.
+
+        With ``expected``, the move happens only from that state (a :class:`TransitionConflict`
+        otherwise); without it, from any state the state machine allows. ``where`` adds conditions
+        that must hold at the same moment (a conflict is reported when they do not).
+        """
+        requested = TaskStatus(requested)
+        if expected is not None:
+            check_transition(key, expected, requested)
+            sources = {TaskStatus(expected)}
+        else:
+            sources = set(sources_of(requested))
+        now = utcnow()
+        update: dict[str, Any] = {
+            "$set": {
+                "status": requested.value,
+                "updated_at": now,
+                **({STAMP[requested]: now} if requested in STAMP else {}),
+                **(set_fields or {}),
+            }
+        }
+        if unset_fields:
+            update["$unset"] = dict.fromkeys(unset_fields, "")
+        if inc:
+            update["$inc"] = inc
+        # update_one with the expected state in its filter is the atomic step; the document read
+        # back afterwards is for the caller's information (a later writer may already have moved it).
+        res = self.coll.update_one(
+            {**(where or {}), "_id": key, "status": {"$in": sorted(s.value for s in sources)}}, update
+        )
+        if res.modified_count == 1:
+            doc = self.coll.find_one({"_id": key})
+            if doc is not None:
+                return task_from_doc(doc)
+        current = self.coll.find_one({"_id": key}, {"status": 1})
+        if current is None:
+            raise TaskNotFound(key)
+        if expected is not None or where:
+            wanted = str(TaskStatus(expected)) if expected is not None else "|".join(sorted(sources))
+            raise TransitionConflict(key, wanted, current["status"], requested.value)
+        raise InvalidTransition(key, current["status"], requested.value)
+
+    def claim(self, *, limit: int = 1, query: dict[str, Any] | None = None) -> list[Task]:
+        """Move up to ``limit`` waiting tasks to scheduled, highest priority first; each exactly once.
+
+        Candidates are read in claim order, then taken one by one with an update whose filter
+        requires ``waiting``: of several claimers racing for a task exactly one modifies it, and the
+        others move on to the next candidate.
+        """
+        claimed: list[Task] = []
+        base = {**(query or {}), "status": TaskStatus.WAITING.value}
+        while len(claimed) < limit:
+            batch = max(2 * (limit - len(claimed)), 16)
+            candidates = [d["_id"] for d in self.coll.find(base, {"_id": 1}).sort(CLAIM_ORDER).limit(batch)]
+            if not candidates:
+                break
+            for key in candidates:
+                now = utcnow()
+                res = self.coll.update_one(
+                    {"_id": key, "status": TaskStatus.WAITING.value},
+                    {"$set": {"status": TaskStatus.SCHEDULED.value, "updated_at": now, "scheduled_at": now}},
+                )
+                if res.modified_count == 1:
+                    doc = self.coll.find_one({"_id": key})
+                    if doc is not None:
+                        claimed.append(task_from_doc(doc))
+                    if len(claimed) == limit:
+                        break
+        return claimed
+
+    def start(self, key: str) -> Task:
+        """scheduled -> running, counting the attempt."""
+        return self.transition(key, TaskStatus.RUNNING, expected=TaskStatus.SCHEDULED, inc={"attempts": 1})
+
+    def fail(self, key: str, error: str, traceback: str | None = None) -> Task:
+        """running -> error, keeping the message and traceback."""
+        return self.transition(
+            key,
+            TaskStatus.ERROR,
+            expected=TaskStatus.RUNNING,
+            set_fields={"last_error": error, "traceback": traceback},
+        )
+
+    def retry(self, key: str) -> Task:
+        """error -> waiting."""
+        return self.transition(key, TaskStatus.WAITING, expected=TaskStatus.ERROR)
+
+    def cancel(self, key: str) -> Task:
+        return self.transition(key, TaskStatus.CANCELLED)
+
+    def set_priority(self, key: str, priority: int) -> Task:
+        doc = self.coll.find_one_and_update(
+            {"_id": key},
+            {"$set": {"priority": int(priority), "updated_at": utcnow()}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            raise TaskNotFound(key)
+        return task_from_doc(doc)
+
+    def page(
+        self,
+        *,
+        network: str | None = None,
+        status: TaskStatus | str | None = None,
+        transformation: str | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> Page:
+        query: dict[str, Any] = {}
+        if network:
+            query["networks"] = {"$in": [network]}
+        if status:
+            query["status"] = TaskStatus(status).value
+        if transformation:
+            query["transformation"] = transformation
+        return page_query(self.coll, query, limit=limit, after=after)
+
+    def counts(self, network: str | None = None) -> dict[str, int]:
+        """Tasks per state (every state listed, zeros included), for one network or all."""
+        match: dict[str, Any] = {"networks": {"$in": [network]}} if network else {}
+        counts = dict.fromkeys((s.value for s in TaskStatus), 0)
+        for row in self.coll.aggregate([{"$match": match}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}]):
+            counts[str(row["_id"])] = int(row["n"])
+        return counts
+
+    def heartbeat(self, key: str) -> bool:
+        """Note that a running task's worker is alive; False when the task is no longer running."""
+        res = self.coll.update_one(
+            {"_id": key, "status": TaskStatus.RUNNING.value}, {"$set": {"updated_at": utcnow()}}
+        )
+        return res.matched_count == 1
+
+    def requeue_stale(self, older_than: datetime) -> list[str]:
+        """Running tasks silent since ``older_than`` (their worker died): running -> error -> waiting."""
+        moved = []
+        stale = {"updated_at": {"$lt": older_than}}
+        for doc in self.coll.find({"status": TaskStatus.RUNNING.value, **stale}, {"_id": 1}):
+            key = str(doc["_id"])
+            try:
+                self.transition(
+                    key,
+                    TaskStatus.ERROR,
+                    expected=TaskStatus.RUNNING,
+                    where=stale,
+                    set_fields={"last_error": f"worker silent since {older_than.isoformat()}"},
+                )
+                self.retry(key)
+            except (TransitionConflict, InvalidTransition):
+                continue  # it finished, failed or was picked up meanwhile
+            moved.append(key)
+        return moved

@@ -1,0 +1,1 @@
+"""fepflow's Dagster code location."""
