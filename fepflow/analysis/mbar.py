@@ -155,6 +155,38 @@ def decorrelated_indices(u_kln: np.ndarray, max_candidates: int = 100) -> tuple[
     return indices, t0, float(g)
 
 
+def _exp_estimate(work: np.ndarray) -> float:
+    """Zwanzig's exponential average, -ln <exp(-w)>, computed without overflow."""
+    neg = -np.asarray(work, dtype=float)
+    top = float(neg.max())
+    return -(top + math.log(float(np.exp(neg - top).mean())))
+
+
+def neighbour_bar_guess(u_kln: np.ndarray) -> np.ndarray:
+    """Free energies (kT, state 0 = 0) chained from BAR between neighbouring states.
+
+    Only a starting point for MBAR. Where BAR fails for a pair (no overlap at all, as in the first
+    iterations of a short run) the forward exponential average stands in for it.
+    """
+    from pymbar.other_estimators import bar
+
+    k = u_kln.shape[0]
+    f_k = np.zeros(k)
+    for i in range(k - 1):
+        w_f = u_kln[i, i + 1] - u_kln[i, i]
+        w_r = u_kln[i + 1, i] - u_kln[i + 1, i + 1]
+        try:
+            step = float(
+                bar(w_f, w_r, method="bisection", compute_uncertainty=False, maximum_iterations=100)["Delta_f"]
+            )
+        except Exception:  # pymbar raises several unrelated types (BoundsError, ConvergenceError, ...)
+            step = _exp_estimate(w_f)
+        if not math.isfinite(step):
+            step = _exp_estimate(w_f)
+        f_k[i + 1] = f_k[i] + step
+    return f_k
+
+
 def mbar_free_energies(u_kln: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MBAR on ``u_kln`` (states x states x samples per state).
 
@@ -173,7 +205,9 @@ def mbar_free_energies(u_kln: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     # BAR between neighbours as the starting point: with the default (zeros) the solver fails to
     # converge when states differ by tens of kT, as annihilating a polar molecule's charges does
     # (acetic acid: 10-70 kT between neighbouring states with well-overlapping distributions).
-    mbar = MBAR(u_kn, np.full(k, n, dtype=int), initialize="BAR")
+    # The guess is computed here rather than with ``initialize="BAR"``: pymbar 4.0.3's own version
+    # raises NameError (an unimported ConvergenceError) whenever one neighbour pair's BAR fails.
+    mbar = MBAR(u_kn, np.full(k, n, dtype=int), initial_f_k=neighbour_bar_guess(u_kln))
     diffs = mbar.compute_free_energy_differences(compute_uncertainty=True)
     overlap = mbar.compute_overlap()["matrix"]
     return np.asarray(diffs["Delta_f"][0]), np.asarray(diffs["dDelta_f"][0]), np.asarray(overlap)
