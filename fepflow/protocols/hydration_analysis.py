@@ -130,6 +130,9 @@ def analyse_task(
         "repeat": repeat,
         "dg_hyd_kcal_mol": dg,
         "dg_hyd_error_kcal_mol": err,
+        # the same under the names every protocol's summary carries (what the hub and Dagit show)
+        "dg_kcal_mol": dg,
+        "ddg_kcal_mol": err,
         "solvent_model": (
             "implicit GBSA-OBC2 (fast preset: for demos, not comparable with explicit-solvent benchmarks)"
             if implicit

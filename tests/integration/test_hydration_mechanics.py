@@ -60,6 +60,10 @@ def test_setup_legs_kill_resume_extend_and_analyse(tmp_path: Path, repo_root: Pa
     for leg in ("solvent", "vacuum"):
         assert summary["legs"][leg]["n_iterations"] == 6  # exactly as many as an uninterrupted run
     assert math.isfinite(summary["dg_hyd_kcal_mol"])
+    assert (summary["dg_kcal_mol"], summary["ddg_kcal_mol"]) == (
+        summary["dg_hyd_kcal_mol"],
+        summary["dg_hyd_error_kcal_mol"],
+    )
     assert math.isfinite(summary["dg_hyd_error_kcal_mol"]) and summary["dg_hyd_error_kcal_mol"] > 0
     assert summary["setup"]["charge_method"] == "published"
     assert "explicit" in summary["solvent_model"]
