@@ -19,14 +19,8 @@ from fepflow.data.freesolv import FreeSolvEntry, entries
 from fepflow.devstack.processes import ManagedProcess, port_open
 from fepflow.devstack.servers import mongo_process
 from fepflow.devstack.stack import config_from_env
-from fepflow.models import (
-    AlchemicalNetwork,
-    ChemicalSystem,
-    SmallMoleculeComponent,
-    SolventComponent,
-    Transformation,
-    to_json,
-)
+from fepflow.models import AlchemicalNetwork, SmallMoleculeComponent, to_json
+from fepflow.planner import absolute_network
 from fepflow.settings import ObjectStoreSettings
 from fepflow.store.index import Index
 from fepflow.store.objects import open_object_store
@@ -36,24 +30,8 @@ DEFAULT_MOLECULES = ("methanol", "ethane", "toluene", "phenol", "acetic acid")
 
 def hydration_network(rows: list[FreeSolvEntry], name: str = "FreeSolv demo") -> AlchemicalNetwork:
     """One absolute hydration transformation per molecule: solvated -> decoupled."""
-    water = SolventComponent()
-    nodes, edges = [], []
-    for row in rows:
-        ligand = SmallMoleculeComponent.from_smiles(row.smiles, row.name)
-        solvated = ChemicalSystem(
-            name=f"{row.name} in water", components={"ligand": ligand, "solvent": water}
-        )
-        decoupled = ChemicalSystem(name=f"{row.name} decoupled", components={"solvent": water})
-        nodes += [solvated, decoupled]
-        edges.append(
-            Transformation(
-                state_a=solvated,
-                state_b=decoupled,
-                protocol="absolute-hydration",
-                name=f"hydration of {row.name}",
-            )
-        )
-    return AlchemicalNetwork(name=name, nodes=nodes, edges=edges)
+    ligands = [SmallMoleculeComponent.from_smiles(row.smiles, row.name) for row in rows]
+    return absolute_network(ligands, name=name, protocol="absolute-hydration")
 
 
 def main(argv: list[str] | None = None) -> int:

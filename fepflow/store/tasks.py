@@ -7,6 +7,7 @@ and nothing is overwritten. Which transitions exist is decided in ``fepflow.mode
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -248,3 +249,94 @@ class TaskQueue:
                 continue  # it finished, failed or was picked up meanwhile
             moved.append(key)
         return moved
+
+    # -- operations the hub offers (each one atomic per task) -----------------------------------
+
+    def mark_extend(self, key: str, iterations: int) -> Task:
+        """Ask for ``iterations`` more production iterations of a finished (or waiting) task.
+
+        A complete task moves back to waiting with ``extend_iterations`` set (its result stays
+        referenced until the extended run replaces it); a waiting, scheduled or running task just
+        records the request, which the protocol reads when it next (re)starts. The protocol's
+        ``run_task(extend_iterations=...)`` resumes from the task's checkpoint.
+        """
+        if iterations < 1:
+            raise ValueError(f"extend_iterations must be at least 1, got {iterations}")
+        now = utcnow()
+        res = self.coll.update_one(
+            {"_id": key, "status": TaskStatus.COMPLETE.value},
+            {
+                "$set": {"status": TaskStatus.WAITING.value, "updated_at": now, "extended_at": now},
+                "$inc": {"extend_iterations": int(iterations)},
+            },
+        )
+        if res.modified_count == 0:
+            res = self.coll.update_one(
+                {
+                    "_id": key,
+                    "status": {
+                        "$in": [
+                            TaskStatus.WAITING.value,
+                            TaskStatus.SCHEDULED.value,
+                            TaskStatus.RUNNING.value,
+                        ]
+                    },
+                },
+                {"$inc": {"extend_iterations": int(iterations)}, "$set": {"updated_at": now}},
+            )
+        if res.modified_count == 0:
+            current = self.coll.find_one({"_id": key}, {"status": 1})
+            if current is None:
+                raise TaskNotFound(key)
+            raise InvalidTransition(key, current["status"], "extended")
+        return self.get(key)
+
+    def extend_iterations(self, key: str) -> int:
+        """How many extra iterations have been asked for this task (0 when none)."""
+        doc = self.coll.find_one({"_id": key}, {"extend_iterations": 1})
+        if doc is None:
+            raise TaskNotFound(key)
+        return int(doc.get("extend_iterations") or 0)
+
+    def restart_errored(
+        self, *, network: str | None = None, keys: list[str] | None = None, pattern: str | None = None
+    ) -> list[str]:
+        """Move errored tasks back to waiting: those of ``network`` or among ``keys``, optionally
+        only those whose traceback (or error message) matches the regular expression ``pattern``."""
+        if network is None and keys is None:
+            raise ValueError("restart_errored needs a network or a list of task keys")
+        regex = re.compile(pattern) if pattern else None
+        query: dict[str, Any] = {"status": TaskStatus.ERROR.value}
+        if network is not None:
+            query["networks"] = {"$in": [network]}
+        if keys is not None:
+            query["_id"] = {"$in": list(keys)}
+        moved = []
+        for doc in self.coll.find(query, {"traceback": 1, "last_error": 1}):
+            text = f"{doc.get('last_error') or ''}\n{doc.get('traceback') or ''}"
+            if regex is not None and not regex.search(text):
+                continue
+            try:
+                self.retry(str(doc["_id"]))
+            except (TransitionConflict, InvalidTransition):
+                continue  # moved meanwhile
+            moved.append(str(doc["_id"]))
+        return moved
+
+    def add_repeats(self, transformation_keys: list[str], count: int, *, network_key: str) -> list[str]:
+        """``count`` new repeats of each transformation, numbered after its highest existing repeat."""
+        if count < 1:
+            raise ValueError(f"count must be at least 1, got {count}")
+        highest: dict[str, int] = dict.fromkeys(transformation_keys, -1)
+        for doc in self.coll.find(
+            {"transformation": {"$in": list(transformation_keys)}}, {"transformation": 1, "repeat": 1}
+        ):
+            t = doc["transformation"]
+            highest[t] = max(highest.get(t, -1), int(doc["repeat"]))
+        tasks = [
+            Task.new(t, r, network=network_key)
+            for t in transformation_keys
+            for r in range(highest[t] + 1, highest[t] + 1 + count)
+        ]
+        self.add(tasks, network_key=network_key)
+        return [t.key for t in tasks]
