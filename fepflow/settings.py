@@ -115,3 +115,55 @@ def api_settings() -> ApiSettings:
 def auth_settings() -> AuthSettings:
     """Auth settings from the environment, read now."""
     return AuthSettings()
+
+
+class EngineSettings(BaseSettings):
+    """How this host runs simulations: platform, device slots and working folders."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_ENGINE_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    platform: str | None = Field(
+        None, description="OpenMM platform (CUDA, OpenCL, CPU, Reference); the fastest working one when unset"
+    )
+    gpu_devices: str = Field(
+        "auto",
+        description="GPU device indices to hand out, e.g. '0,1'; 'auto' reads CUDA_VISIBLE_DEVICES or "
+        "nvidia-smi; 'none' for CPU slots only",
+    )
+    slots_per_gpu: int = Field(
+        1, ge=1, le=16, description="simulations sharing one GPU (>1 only with NVIDIA MPS)"
+    )
+    cpu_slots: int = Field(1, ge=1, description="concurrent simulations on a host without GPUs")
+    cpu_threads: int | None = Field(
+        None, ge=1, description="CPU threads per simulation; the host's cores divided by cpu_slots when unset"
+    )
+    work_dir: str = Field(
+        ".fepflow/work", description="checkpoints and scratch, one folder per task (keep it across restarts)"
+    )
+    cache_dir: str = Field(".fepflow/cache", description="ligand parameter cache")
+    slot_dir: str = Field(".fepflow/slots", description="lock files of the device slots of this host")
+    heartbeat_s: float = Field(30.0, gt=0, description="how often a running task reports that it is alive")
+    stale_after_s: float = Field(
+        600.0, gt=0, description="a running task silent this long is taken back to waiting"
+    )
+    max_attempts: int = Field(
+        3, ge=1, description="automatic runs of a task whose worker died, before it stays in error"
+    )
+
+
+class OrchestratorSettings(BaseSettings):
+    """How the Dagster code location schedules tasks."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="FEPFLOW_ORCHESTRATOR_", frozen=True, extra="ignore", env_ignore_empty=True
+    )
+
+    sensor_interval_s: int = Field(5, ge=1, description="seconds between task sensor ticks")
+    batch_size: int = Field(50, ge=1, le=1000, description="tasks scheduled per sensor tick at most")
+    executor: Literal["in_process", "celery", "k8s"] = Field(
+        "in_process",
+        description="how simulation runs execute: in the run worker, on celery GPU workers, or as k8s jobs",
+    )
+    hub_url: str | None = Field(None, description="public URL of the hub, for result links in Dagit")

@@ -1,14 +1,18 @@
 """The one ``Definitions`` object of fepflow's Dagster code location.
 
-Issue-by-issue this grows: sensors that pick up submitted tasks, the partitioned simulation asset,
-and the per-transformation and per-network estimates. Today it holds the stores as resources and
-a health check job, so Dagit, the daemon and ``dagster definitions validate`` load it.
+Lineage in Dagit: ``simulation`` (one partition per task) -> ``transformation_estimates`` ->
+``network_summaries``. The task sensor schedules simulations; the estimates sensor refreshes the
+downstream assets as results land; the failure sensor requeues tasks whose worker died.
 (No ``from __future__ import annotations`` here: Dagster reads the ``context`` annotation at runtime.)
 """
 
 from dagster import Definitions, OpExecutionContext, in_process_executor, job, op
 
+from orchestrator.estimates import network_summaries, transformation_estimates
+from orchestrator.jobs import simulate, simulate_celery, simulate_k8s, update_estimates
 from orchestrator.resources import IndexResource, ObjectStoreResource, resources_from_env
+from orchestrator.sensors import estimates_sensor, simulation_failure_sensor, task_sensor
+from orchestrator.simulation import simulation
 
 
 @op(description="Ping MongoDB and round-trip a small object through the object store.")
@@ -29,4 +33,10 @@ def store_check() -> None:
     check_stores()
 
 
-defs = Definitions(jobs=[store_check], resources=resources_from_env())
+defs = Definitions(
+    assets=[simulation, transformation_estimates, network_summaries],
+    jobs=[store_check, simulate, simulate_celery, simulate_k8s, update_estimates],
+    sensors=[task_sensor, simulation_failure_sensor, estimates_sensor],
+    resources=resources_from_env(),
+    executor=in_process_executor,
+)

@@ -6,9 +6,12 @@ and the remaining settings (database name, S3 endpoint and keys) are read by pyd
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dagster import ConfigurableResource, EnvVar
 
-from fepflow.settings import MongoSettings, ObjectStoreSettings
+from fepflow.engine.slots import SlotAllocator, detect_gpus, plan_slots
+from fepflow.settings import EngineSettings, MongoSettings, ObjectStoreSettings
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
 
@@ -58,4 +61,26 @@ def resources_from_env() -> dict[str, ConfigurableResource]:
             s3_access_key_id=EnvVar("FEPFLOW_OBJECTS_S3_ACCESS_KEY_ID"),
             s3_secret_access_key=EnvVar("FEPFLOW_OBJECTS_S3_SECRET_ACCESS_KEY"),
         ),
+        "engine": EngineResource(),
     }
+
+
+class EngineResource(ConfigurableResource):  # type: ignore[misc]
+    """This host's simulation engine: platform, device slots and working folders.
+
+    Its settings are the ``FEPFLOW_ENGINE_*`` variables, read by :class:`fepflow.settings.EngineSettings`
+    when a run asks for them (each run worker reads its own host's values).
+    """
+
+    def settings(self) -> EngineSettings:
+        return EngineSettings()
+
+    def allocator(self) -> SlotAllocator:
+        s = self.settings()
+        slots = plan_slots(
+            detect_gpus(s.gpu_devices),
+            slots_per_gpu=s.slots_per_gpu,
+            cpu_slots=s.cpu_slots,
+            cpu_threads=s.cpu_threads,
+        )
+        return SlotAllocator(slots, Path(s.slot_dir))

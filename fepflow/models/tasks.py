@@ -50,6 +50,10 @@ class Task(BaseModel):
     last_error: str | None = None
     traceback: str | None = None
     result: ResultRef | None = None
+    run_id: str | None = Field(None, description="the orchestrator run that last started the task")
+    extend_iterations: int = Field(
+        0, ge=0, description="sampler iterations wanted beyond the protocol's production length (extension)"
+    )
 
     @classmethod
     def new(

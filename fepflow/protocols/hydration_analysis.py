@@ -46,7 +46,7 @@ def versions() -> dict[str, str]:
     return out
 
 
-def _leg_summary(result: MBARResult, outcome: SamplingOutcome, temperature_K: float) -> dict[str, Any]:
+def leg_summary(result: MBARResult, outcome: SamplingOutcome, temperature_K: float) -> dict[str, Any]:
     kt = kT_kcal_per_mol(temperature_K)
     half = len(result.forward_dg_kT) // 2
     fwd, rev = result.forward_dg_kT[half - 1], result.reverse_dg_kT[half - 1]
@@ -97,7 +97,7 @@ def analyse_task(
         energies = read_reduced_energies(outcome.storage_path)
         result = analyse_reduced_energies(energies)
         results[leg] = result
-        legs[leg] = _leg_summary(result, outcome, temperature)
+        legs[leg] = leg_summary(result, outcome, temperature)
         keep, _, _ = decorrelated_indices(energies.u_kln)
         arrays[f"{leg}_u_kln"] = energies.u_kln[:, :, keep].astype(np.float32)
         arrays[f"{leg}_overlap"] = np.asarray(result.overlap_matrix, dtype=np.float32)

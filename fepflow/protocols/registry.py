@@ -16,12 +16,14 @@ from fepflow.models.base import ModelError
 # protocol name -> "module:SettingsClass"
 _PROTOCOLS: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.hydration_settings:AbsoluteHydrationSettings",
+    "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceSettings",
 }
 
 
 # protocol name -> "module:ProtocolClass"
 _CLASSES: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.hydration:AbsoluteHydrationProtocol",
+    "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceProtocol",
 }
 
 

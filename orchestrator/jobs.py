@@ -1,0 +1,63 @@
+"""Jobs and their executors: one simulation job per way of running simulations.
+
+- ``simulate``: the embedded default; the step runs inside the run worker (no second interpreter).
+- ``simulate_celery``: steps go to dagster-celery workers on queue ``gpu``, one worker per GPU.
+- ``simulate_k8s``: each step is a Kubernetes job asking for ``nvidia.com/gpu``.
+
+The task sensor picks one with ``FEPFLOW_ORCHESTRATOR_EXECUTOR`` (read at each tick).
+"""
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster_celery import celery_executor
+from dagster_k8s import k8s_job_executor
+
+from orchestrator.partitions import tasks_partitions
+
+CELERY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "celery.yaml"
+K8S_RUN_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "k8s-run-config.yaml"
+
+
+def celery_executor_config() -> dict[str, Any]:
+    """The celery executor's config: the same file the GPU workers start with (deploy/celery.yaml)."""
+    config: dict[str, Any] = yaml.safe_load(CELERY_CONFIG.read_text())["execution"]["config"]
+    return config
+
+
+simulation_selection = AssetSelection.assets("simulation")
+
+simulate = define_asset_job(
+    "simulate",
+    selection=simulation_selection,
+    partitions_def=tasks_partitions,
+    executor_def=in_process_executor,
+    description="Simulate one task in the run worker (embedded default).",
+)
+
+simulate_celery = define_asset_job(
+    "simulate_celery",
+    selection=simulation_selection,
+    partitions_def=tasks_partitions,
+    executor_def=celery_executor.configured(celery_executor_config(), name="fepflow_celery"),
+    description="Simulate one task on a dagster-celery GPU worker (queue 'gpu').",
+)
+
+simulate_k8s = define_asset_job(
+    "simulate_k8s",
+    selection=simulation_selection,
+    partitions_def=tasks_partitions,
+    executor_def=k8s_job_executor,
+    description="Simulate one task as a Kubernetes job with one GPU (see deploy/k8s-run-config.yaml).",
+)
+
+update_estimates = define_asset_job(
+    "update_estimates",
+    selection=AssetSelection.assets("transformation_estimates", "network_summaries"),
+    executor_def=in_process_executor,
+    description="Gather completed repeats into estimates and refresh the network summaries.",
+)
+
+SIMULATION_JOBS = {"in_process": "simulate", "celery": "simulate_celery", "k8s": "simulate_k8s"}
