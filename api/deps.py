@@ -1,13 +1,20 @@
-"""Dependencies shared by the hub's routes: settings, the index and the object store, built once per app."""
+"""Dependencies shared by the hub's routes: settings, the stores, and the caller's verified identity."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import OAuth2PasswordBearer
 
+from fepflow.auth.identities import IdentityStore
+from fepflow.auth.tokens import TokenClaims, TokenError, decode_token
+from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
+
+TOKEN_URL = "/api/v1/auth/token"
+bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
 def get_index(request: Request) -> Index:
@@ -18,5 +25,38 @@ def get_objects(request: Request) -> ObjectStore:
     return request.app.state.objects  # type: ignore[no-any-return]
 
 
+def get_api_settings(request: Request) -> ApiSettings:
+    return request.app.state.api_settings  # type: ignore[no-any-return]
+
+
+def get_auth_settings(request: Request) -> AuthSettings:
+    return request.app.state.auth_settings  # type: ignore[no-any-return]
+
+
+def get_identities(request: Request) -> IdentityStore:
+    return IdentityStore(get_index(request).db["identities"])
+
+
+def unauthorized(message: str) -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
+
+
+def current_claims(request: Request, token: Annotated[str | None, Depends(bearer)]) -> TokenClaims:
+    """The verified claims of the bearer token; 401 when it is missing, expired or tampered with."""
+    if not token:
+        raise unauthorized(
+            "not authenticated: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)"
+        )
+    auth = get_auth_settings(request)
+    try:
+        return decode_token(token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm)
+    except TokenError as exc:
+        raise unauthorized(str(exc)) from None
+
+
 IndexDep = Annotated[Index, Depends(get_index)]
 ObjectsDep = Annotated[ObjectStore, Depends(get_objects)]
+ApiSettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
+AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_settings)]
+IdentitiesDep = Annotated[IdentityStore, Depends(get_identities)]
+ClaimsDep = Annotated[TokenClaims, Depends(current_claims)]

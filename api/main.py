@@ -3,25 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
 import fepflow
-from api.routes import service
-from fepflow.settings import mongo_settings, object_store_settings
+from api import errors
+from api.limits import BodyLimitMiddleware
+from api.routes import auth, drs, networks, results, service, tasks
+from fepflow.settings import (
+    ApiSettings,
+    AuthSettings,
+    api_settings,
+    auth_settings,
+    mongo_settings,
+    object_store_settings,
+)
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
 
+API_PREFIX = "/api/v1"
 
-def create_app(index: Index | None = None, objects: ObjectStore | None = None) -> FastAPI:
-    """The hub; stores given here (tests) are used as they are, else built from the environment."""
+
+def create_app(
+    index: Index | None = None,
+    objects: ObjectStore | None = None,
+    *,
+    api: ApiSettings | None = None,
+    auth_config: AuthSettings | None = None,
+) -> FastAPI:
+    """The hub; stores and settings given here (tests) are used as they are, else read from the environment."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own_index = index is None
+        app.state.api_settings = api or api_settings()
+        app.state.auth_settings = auth_config or auth_settings()
         app.state.index = index or Index.from_settings(mongo_settings())
         app.state.objects = objects or open_object_store(object_store_settings())
+        with suppress(Exception):
+            app.state.index.ensure_indexes()
         try:
             yield
         finally:
@@ -34,8 +55,14 @@ def create_app(index: Index | None = None, objects: ObjectStore | None = None) -
         description="Submit alchemical networks, follow tasks, fetch estimates and results (GA4GH DRS).",
         lifespan=lifespan,
     )
+    app.add_middleware(BodyLimitMiddleware)
+    errors.install(app)
     app.include_router(service.router)
-    app.include_router(service.router, prefix="/api/v1")
+    app.include_router(service.router, prefix=API_PREFIX)
+    for module in (auth, networks, tasks, results):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(drs.router)
+    app.include_router(drs.public)
     return app
 
 

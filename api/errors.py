@@ -1,0 +1,84 @@
+"""Errors as HTTP answers. Routes under the DRS prefix answer in the spec's ``{msg, status_code}`` form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fepflow.models.base import ModelError
+from fepflow.models.states import InvalidTransition
+from fepflow.planner import MoleculeError
+from fepflow.store.index import NotFound
+from fepflow.store.results import ResultNotFound
+from fepflow.store.tasks import TaskNotFound, TransitionConflict
+
+DRS_PREFIX = "/ga4gh/drs/v1"
+
+
+class TooLarge(Exception):
+    """A submission over a configured count limit (molecules, edges)."""
+
+
+def _is_drs(request: Request) -> bool:
+    return request.url.path.startswith(DRS_PREFIX)
+
+
+def _answer(
+    request: Request, status: int, detail: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    if _is_drs(request):
+        msg = detail if isinstance(detail, str) else "; ".join(str(d.get("msg", d)) for d in detail)
+        return JSONResponse({"msg": msg, "status_code": status}, status_code=status, headers=headers)
+    return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _answer(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return _answer(request, 400 if _is_drs(request) else 422, errors)
+
+    @app.exception_handler(MoleculeError)
+    async def _molecule(request: Request, exc: MoleculeError) -> JSONResponse:
+        field = getattr(exc, "field", "ligands")
+        detail = [
+            {
+                "loc": ["body", field, exc.index],
+                "msg": str(exc),
+                "type": "molecule_error",
+                "molecule": exc.name,
+            }
+        ]
+        return _answer(request, 422, detail)
+
+    @app.exception_handler(ModelError)
+    async def _model(request: Request, exc: ModelError) -> JSONResponse:
+        field = getattr(exc, "field", None)
+        loc = ["body", field] if field else ["body"]
+        return _answer(request, 422, [{"loc": loc, "msg": str(exc), "type": "model_error"}])
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:
+        return _answer(request, 413, str(exc))
+
+    for cls in (NotFound, TaskNotFound, ResultNotFound):
+
+        @app.exception_handler(cls)
+        async def _missing(request: Request, exc: Exception) -> JSONResponse:
+            return _answer(request, 404, str(exc))
+
+    @app.exception_handler(InvalidTransition)
+    async def _invalid(request: Request, exc: InvalidTransition) -> JSONResponse:
+        return _answer(request, 409, str(exc))
+
+    @app.exception_handler(TransitionConflict)
+    async def _conflict(request: Request, exc: TransitionConflict) -> JSONResponse:
+        return _answer(request, 409, str(exc))

@@ -1,0 +1,284 @@
+"""GA4GH Data Repository Service v1 (spec 1.5): service-info, objects, access URLs, bulk lookups.
+
+An object's scope is its transformation's networks' scopes; an object outside the caller's scopes is
+answered exactly like a missing one. Access methods: ``s3`` (a presigned https URL) when the object
+store is S3, ``https`` (streamed by the hub, with a short-lived signed link) for the file store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+import fepflow
+from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep
+from api.scoping import visible_networks
+from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
+from fepflow.settings import ApiSettings
+from fepflow.store.index import Index
+from fepflow.store.objects import ObjectNotFound, ObjectStore
+
+PREFIX = "/ga4gh/drs/v1"
+STREAM_PURPOSE = "drs-stream"
+STREAM_TTL = timedelta(minutes=15)
+MAX_BULK = 1000
+
+router = APIRouter(prefix=PREFIX, tags=["drs"])
+public = APIRouter(prefix=PREFIX, tags=["drs"])  # routes that authenticate by a signed link instead
+
+
+class Checksum(BaseModel):
+    checksum: str
+    type: str
+
+
+class AccessURL(BaseModel):
+    url: str
+    headers: list[str] | None = None
+
+
+class AccessMethod(BaseModel):
+    type: str
+    access_id: str | None = None
+    access_url: AccessURL | None = None
+    region: str | None = None
+
+
+class ContentsObject(BaseModel):
+    name: str
+    id: str | None = None
+    drs_uri: list[str] | None = None
+
+
+class DrsObject(BaseModel):
+    id: str
+    name: str | None = None
+    self_uri: str
+    size: int
+    created_time: str
+    updated_time: str | None = None
+    version: str | None = None
+    mime_type: str | None = None
+    checksums: list[Checksum]
+    access_methods: list[AccessMethod] | None = None
+    contents: list[ContentsObject] | None = None
+    description: str | None = None
+    aliases: list[str] | None = None
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bulk_object_ids: list[Annotated[str, Field(max_length=200)]] = Field(
+        ..., min_length=1, max_length=MAX_BULK
+    )
+    passports: list[str] | None = None
+
+
+class BulkSummary(BaseModel):
+    requested: int
+    resolved: int
+    unresolved: int
+
+
+class Unresolved(BaseModel):
+    error_code: int
+    object_ids: list[str]
+
+
+class BulkResponse(BaseModel):
+    summary: BulkSummary
+    unresolved_drs_objects: list[Unresolved]
+    resolved_drs_object: list[DrsObject]
+
+
+def drs_error(status: int, msg: str) -> HTTPException:
+    return HTTPException(status, msg)
+
+
+def _host(settings: ApiSettings) -> str:
+    return urlsplit(settings.public_url).hostname or "localhost"
+
+
+def _rfc3339(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value)
+
+
+def _visible_docs(index: Index, claims: TokenClaims, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The DRS documents of ``ids`` the caller may see (others are left out, as if missing)."""
+    docs = {str(d["_id"]): d for d in index.results.drs.find({"_id": {"$in": list(set(ids))}})}
+    transformations = {d.get("transformation") for d in docs.values() if d.get("transformation")}
+    nets_of: dict[str, list[str]] = {
+        str(t["_id"]): t.get("networks", [])
+        for t in index.db["transformations"].find({"_id": {"$in": sorted(transformations)}}, {"networks": 1})
+    }
+    seen = visible_networks(index, claims, [n for nets in nets_of.values() for n in nets])
+    return {i: d for i, d in docs.items() if seen.intersection(nets_of.get(d.get("transformation", ""), []))}
+
+
+def _one(index: Index, claims: TokenClaims, object_id: str) -> dict[str, Any]:
+    doc = _visible_docs(index, claims, [object_id]).get(object_id)
+    if doc is None:
+        raise drs_error(404, f"no DRS object {object_id}")
+    return doc
+
+
+def _access_methods(objects: ObjectStore) -> list[AccessMethod]:
+    if objects.url.startswith("s3://"):
+        region = getattr(objects, "_region", None)
+        return [AccessMethod(type="s3", access_id="s3", region=region if isinstance(region, str) else None)]
+    return [AccessMethod(type="https", access_id="https")]
+
+
+def to_drs(doc: dict[str, Any], settings: ApiSettings, objects: ObjectStore) -> DrsObject:
+    object_id = str(doc["_id"])
+    host = _host(settings)
+    contents = None
+    if doc.get("kind") == "bundle":
+        contents = [
+            ContentsObject(name=c["name"], id=c["id"], drs_uri=[f"drs://{host}/{c['id']}"])
+            for c in doc.get("contents", [])
+        ]
+    return DrsObject(
+        id=object_id,
+        name=doc.get("name"),
+        self_uri=f"drs://{host}/{object_id}",
+        size=int(doc.get("size", 0)),
+        created_time=_rfc3339(doc.get("created_time") or doc.get("created_at")),
+        mime_type=doc.get("mime_type"),
+        checksums=[Checksum(checksum=doc["checksum_sha256"], type="sha-256")],
+        access_methods=_access_methods(objects) if doc.get("object_key") else None,
+        contents=contents,
+        description=f"task {doc.get('task')} of transformation {doc.get('transformation')}",
+    )
+
+
+@router.get("/service-info", summary="GA4GH service-info for this DRS")
+def service_info(request: Request, index: IndexDep, settings: ApiSettingsDep) -> dict[str, Any]:
+    return {
+        "id": f"org.fepflow.{_host(settings)}",
+        "name": "fepflow DRS",
+        "type": {"group": "org.ga4gh", "artifact": "drs", "version": "1.5.0"},
+        "description": "Result bundles and files of fepflow free energy tasks.",
+        "organization": {"name": "fepflow", "url": settings.public_url},
+        "version": fepflow.__version__,
+        "drs": {"maxBulkRequestLength": MAX_BULK},
+    }
+
+
+@router.get(
+    "/objects/{object_id}",
+    summary="Get info about a DrsObject",
+    response_model=DrsObject,
+    response_model_exclude_none=True,
+)
+def get_object(
+    object_id: str,
+    claims: ClaimsDep,
+    index: IndexDep,
+    objects: ObjectsDep,
+    settings: ApiSettingsDep,
+    expand: Annotated[bool, Query()] = False,
+) -> DrsObject:
+    return to_drs(_one(index, claims, object_id), settings, objects)
+
+
+@router.post(
+    "/objects",
+    summary="Get info about multiple DrsObjects",
+    response_model=BulkResponse,
+    response_model_exclude_none=True,
+)
+def bulk_objects(
+    body: BulkRequest, claims: ClaimsDep, index: IndexDep, objects: ObjectsDep, settings: ApiSettingsDep
+) -> BulkResponse:
+    found = _visible_docs(index, claims, body.bulk_object_ids)
+    ids = list(dict.fromkeys(body.bulk_object_ids))
+    missing = [i for i in ids if i not in found]
+    return BulkResponse(
+        summary=BulkSummary(requested=len(ids), resolved=len(ids) - len(missing), unresolved=len(missing)),
+        unresolved_drs_objects=[Unresolved(error_code=404, object_ids=missing)] if missing else [],
+        resolved_drs_object=[to_drs(found[i], settings, objects) for i in ids if i in found],
+    )
+
+
+@router.get(
+    "/objects/{object_id}/access/{access_id}",
+    summary="Get a URL for fetching bytes",
+    response_model=AccessURL,
+    response_model_exclude_none=True,
+)
+def get_access_url(
+    object_id: str,
+    access_id: str,
+    claims: ClaimsDep,
+    index: IndexDep,
+    objects: ObjectsDep,
+    settings: ApiSettingsDep,
+    auth: AuthSettingsDep,
+) -> AccessURL:
+    doc = _one(index, claims, object_id)
+    offered = {m.access_id for m in _access_methods(objects)} if doc.get("object_key") else set()
+    if access_id not in offered:
+        raise drs_error(404, f"object {object_id} has no access method {access_id!r}")
+    if access_id == "s3":
+        url = objects.presigned_url(doc["object_key"])
+        if url is None:
+            raise drs_error(500, "the object store could not presign a URL")
+        return AccessURL(url=url)
+    link, _ = encode_token(
+        claims.subject,
+        [],
+        secret=auth.secret_key.get_secret_value(),
+        algorithm=auth.algorithm,
+        ttl=STREAM_TTL,
+        purpose=STREAM_PURPOSE,
+        extra={"obj": object_id},
+    )
+    base = settings.public_url.rstrip("/")
+    return AccessURL(url=f"{base}{PREFIX}/stream/{object_id}?token={link}")
+
+
+@public.get("/stream/{object_id}", summary="The bytes of an object (the https access method's URL)")
+def stream(
+    object_id: str,
+    index: IndexDep,
+    objects: ObjectsDep,
+    auth: AuthSettingsDep,
+    token: Annotated[str, Query(max_length=4000)],
+) -> StreamingResponse:
+    try:
+        link = decode_token(
+            token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm, purpose=STREAM_PURPOSE
+        )
+    except TokenError as exc:
+        raise drs_error(401, str(exc)) from None
+    if link.extra.get("obj") != object_id:
+        raise drs_error(401, "this link is for another object")
+    doc = index.results.drs_object(object_id)
+    if doc is None or not doc.get("object_key"):
+        raise drs_error(404, f"no DRS object {object_id}")
+    try:
+        reader = objects.open(doc["object_key"])
+    except ObjectNotFound:
+        raise drs_error(404, f"the bytes of {object_id} are not in the object store") from None
+
+    def chunks() -> Any:
+        with reader:
+            yield from reader.iter_chunks()
+
+    headers = {"Content-Length": str(doc.get("size", "")), "X-Checksum-Sha256": doc["checksum_sha256"]}
+    if doc.get("kind") == "bundle":
+        headers.pop("Content-Length")  # a bundle's size counts its contents; the bytes are its manifest
+    return StreamingResponse(
+        chunks(), media_type=doc.get("mime_type") or "application/octet-stream", headers=headers
+    )

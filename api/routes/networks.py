@@ -1,0 +1,187 @@
+"""Networks: submit (a document or a planner body), list by scope, get, status, results, archive."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response, status
+from fastapi.responses import PlainTextResponse
+
+from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
+from api.schemas import (
+    EstimateOut,
+    MoleculeValue,
+    NetworkPage,
+    NetworkResults,
+    NetworkStatus,
+    NetworkSubmission,
+    NetworkSummary,
+    RepeatsRequest,
+    SubmitResult,
+    TaskChanges,
+)
+from api.scoping import network_doc, visible_scopes
+from api.submission import FieldError, build_network, concrete_scope
+from fepflow.auth.scopes import scope_allows, scopes_filter
+from fepflow.models.serialization import to_dict
+from fepflow.models.states import TERMINAL, TaskStatus
+from fepflow.store.estimates import molecule_values, network_estimates, to_csv
+from fepflow.store.pages import page_query
+
+router = APIRouter(prefix="/networks", tags=["networks"])
+
+
+def _summary(doc: dict[str, Any], scopes: list[str]) -> NetworkSummary:
+    return NetworkSummary(
+        key=str(doc["_id"]),
+        name=doc.get("name"),
+        scopes=scopes,
+        n_edges=doc.get("n_edges"),
+        created_at=doc.get("created_at"),
+    )
+
+
+@router.post(
+    "",
+    summary="Submit a network (201 when new in this scope, 200 with the same keys when not)",
+    response_model=SubmitResult,
+    status_code=status.HTTP_201_CREATED,
+    responses={200: {"model": SubmitResult}, 413: {}, 422: {}},
+)
+def submit(
+    body: NetworkSubmission, response: Response, claims: ClaimsDep, index: IndexDep, limits: ApiSettingsDep
+) -> SubmitResult:
+    scope = concrete_scope(body.scope)
+    if not scope_allows(claims.scopes, scope):
+        raise FieldError(
+            "scope", f"you may not submit to scope {scope!r}; your scopes: {', '.join(claims.scopes)}"
+        )
+    network = build_network(body, limits)
+    before = index.db["networks"].find_one({"_id": network.key}, {"scopes": 1})
+    report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
+    new_here = before is None or scope not in before.get("scopes", [])
+    response.status_code = status.HTTP_201_CREATED if new_here else status.HTTP_200_OK
+    return SubmitResult(
+        network=network.key,
+        name=network.name,
+        scope=scope,
+        created=new_here,
+        transformations=[e.key for e in network.edges],
+        tasks=report.task_keys,
+        created_documents=report.created,
+    )
+
+
+@router.get("", summary="Networks in the caller's scopes, oldest key first", response_model=NetworkPage)
+def list_networks(
+    claims: ClaimsDep,
+    index: IndexDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+    scope: Annotated[str | None, Query(max_length=200, description="only this (concrete) scope")] = None,
+) -> NetworkPage:
+    granted = list(claims.scopes)
+    if scope is not None:
+        granted = [scope] if scope_allows(claims.scopes, scope) else []
+    page = page_query(
+        index.db["networks"], scopes_filter(granted), limit=limit, after=after, projection={"data": 0}
+    )
+    items = []
+    for doc in page.items:
+        scopes = [s for s in visible_scopes(claims, doc.get("scopes", [])) if scope is None or s == scope]
+        if scopes:
+            items.append(_summary(doc, scopes))
+    return NetworkPage(items=items, next_after=page.next_after)
+
+
+@router.get("/{key}", summary="One network's summary", response_model=NetworkSummary)
+def get_network(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkSummary:
+    doc = network_doc(index, claims, key)
+    return _summary(doc, visible_scopes(claims, doc.get("scopes", [])))
+
+
+@router.get("/{key}/document", summary="The network as a fepflow/1 document")
+def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+    network_doc(index, claims, key)
+    return to_dict(index.get_network(key))
+
+
+@router.get("/{key}/status", summary="Tasks per state", response_model=NetworkStatus)
+def network_status(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
+    network_doc(index, claims, key)
+    counts = index.tasks.counts(key)
+    total = sum(counts.values())
+    finished = sum(n for s, n in counts.items() if TaskStatus(s) in TERMINAL)
+    return NetworkStatus(
+        network=key, counts=counts, total=total, finished_fraction=finished / total if total else 0.0
+    )
+
+
+@router.get(
+    "/{key}/results",
+    summary="Per-transformation estimates (and per-molecule values for absolute protocols)",
+    response_model=NetworkResults,
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def network_results(
+    key: str,
+    claims: ClaimsDep,
+    index: IndexDep,
+    format: Annotated[Literal["json", "csv"], Query()] = "json",
+) -> Any:
+    network_doc(index, claims, key)
+    rows = network_estimates(index, key)
+    if format == "csv":
+        return PlainTextResponse(to_csv(rows), media_type="text/csv")
+    return NetworkResults(
+        network=key,
+        transformations=[EstimateOut(**vars(r)) for r in rows],
+        molecules=[MoleculeValue(**m) for m in molecule_values(rows)],
+    )
+
+
+@router.get("/{key}/archive", summary="One manifest of everything the network produced")
+def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+    doc = network_doc(index, claims, key)
+    tasks = []
+    for t in index.tasks.coll.find(
+        {"networks": key}, {"transformation": 1, "repeat": 1, "status": 1, "result": 1}
+    ).sort("_id"):
+        result = t.get("result") or {}
+        tasks.append(
+            {
+                "task": str(t["_id"]),
+                "transformation": t["transformation"],
+                "repeat": t["repeat"],
+                "status": t["status"],
+                "result": result.get("result_key") if t["status"] == TaskStatus.COMPLETE.value else None,
+                "bundle_sha256": result.get("bundle_sha256")
+                if t["status"] == TaskStatus.COMPLETE.value
+                else None,
+                "drs_id": result.get("drs_id") if t["status"] == TaskStatus.COMPLETE.value else None,
+                "size_bytes": result.get("size_bytes") if t["status"] == TaskStatus.COMPLETE.value else None,
+            }
+        )
+    return {
+        "format": "fepflow-archive/1",
+        "network": key,
+        "name": doc.get("name"),
+        "transformations": sorted({t["transformation"] for t in tasks}),
+        "tasks": tasks,
+        "drs_ids": [t["drs_id"] for t in tasks if t["drs_id"]],
+        "total_bytes": sum(t["size_bytes"] or 0 for t in tasks),
+    }
+
+
+@router.post(
+    "/{key}/repeats", summary="Add repeats to the network's transformations", response_model=TaskChanges
+)
+def add_repeats(key: str, body: RepeatsRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+    network_doc(index, claims, key)
+    mine = set(index.network_transformations(key))
+    wanted = body.transformations if body.transformations is not None else sorted(mine)
+    outside = [t for t in wanted if t not in mine]
+    if outside:
+        raise FieldError("transformations", f"transformation {outside[0]} is not part of network {key}")
+    created = index.tasks.add_repeats(wanted, body.count, network_key=key)
+    return TaskChanges(changed=created)

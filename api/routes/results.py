@@ -1,0 +1,54 @@
+"""Results of one transformation (its repeats and their estimate) and single result documents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from api.deps import ClaimsDep, IndexDep
+from api.schemas import TransformationResults
+from api.scoping import transformation_doc
+from fepflow.protocols.base import gather_estimates
+from fepflow.store.results import ResultNotFound
+
+router = APIRouter(tags=["results"])
+
+
+def _plain(doc: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in doc.items() if k != "_id"}
+    out["key"] = str(doc["_id"])
+    return out
+
+
+@router.get(
+    "/transformations/{key}/results",
+    summary="A transformation's completed repeats and their estimate",
+    response_model=TransformationResults,
+)
+def transformation_results(key: str, claims: ClaimsDep, index: IndexDep) -> TransformationResults:
+    transformation_doc(index, claims, key)
+    docs = index.results.for_transformation(key)
+    values = [
+        (float(d["summary"]["dg_kcal_mol"]), float(d["summary"].get("ddg_kcal_mol") or 0.0))
+        for d in docs
+        if (d.get("summary") or {}).get("dg_kcal_mol") is not None
+    ]
+    estimate = None
+    if values:
+        est = gather_estimates(values)
+        estimate = {**vars(est), "uncertainty_kcal_mol": est.uncertainty_kcal_mol}
+    return TransformationResults(transformation=key, estimate=estimate, repeats=[_plain(d) for d in docs])
+
+
+@router.get("/results/{key}", summary="One result document (its task completed with it)")
+def get_result(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+    try:
+        doc = index.results.get(key)
+    except ResultNotFound:
+        raise ResultNotFound(key) from None
+    try:
+        transformation_doc(index, claims, doc["transformation"])
+    except KeyError:
+        raise ResultNotFound(key) from None
+    return _plain(doc)

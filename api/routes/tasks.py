@@ -1,0 +1,120 @@
+"""Tasks: list and filter, priority, cancel, restart errored ones, extend finished ones."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import ClaimsDep, IndexDep
+from api.schemas import (
+    ExtendRequest,
+    PriorityRequest,
+    RestartRequest,
+    TaskChanges,
+    TaskKeys,
+    TaskOut,
+    TaskPage,
+)
+from api.scoping import network_doc, task_docs
+from api.submission import FieldError
+from fepflow.models.states import InvalidTransition, TaskStatus
+from fepflow.store.tasks import TransitionConflict
+
+router = APIRouter(prefix="/tasks", tags=["tasks"])
+
+
+def task_out(doc: dict[str, Any]) -> TaskOut:
+    return TaskOut(
+        key=str(doc["_id"]),
+        transformation=doc["transformation"],
+        repeat=doc["repeat"],
+        status=doc["status"],
+        priority=doc.get("priority", 0),
+        attempts=doc.get("attempts", 0),
+        networks=doc.get("networks", []),
+        created_at=doc.get("created_at"),
+        updated_at=doc.get("updated_at"),
+        last_error=doc.get("last_error"),
+        traceback=doc.get("traceback"),
+        result=doc.get("result"),
+        extend_iterations=int(doc.get("extend_iterations") or 0),
+    )
+
+
+@router.get("", summary="Tasks of a network, filtered by state or transformation", response_model=TaskPage)
+def list_tasks(
+    claims: ClaimsDep,
+    index: IndexDep,
+    network: Annotated[str, Query(max_length=200, description="network key (required)")],
+    status: Annotated[TaskStatus | None, Query()] = None,
+    transformation: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    after: Annotated[str | None, Query(max_length=200)] = None,
+) -> TaskPage:
+    network_doc(index, claims, network)
+    page = index.tasks.page(
+        network=network, status=status, transformation=transformation, limit=limit, after=after
+    )
+    return TaskPage(items=[task_out(d) for d in page.items], next_after=page.next_after)
+
+
+@router.get("/{key}", summary="One task", response_model=TaskOut)
+def get_task(key: str, claims: ClaimsDep, index: IndexDep) -> TaskOut:
+    return task_out(task_docs(index, claims, [key])[key])
+
+
+@router.post("/priority", summary="Set the priority of tasks (higher runs first)", response_model=TaskChanges)
+def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+    task_docs(index, claims, body.tasks)
+    for key in body.tasks:
+        index.tasks.set_priority(key, body.priority)
+    return TaskChanges(changed=list(body.tasks))
+
+
+@router.post(
+    "/cancel", summary="Cancel tasks (finished ones are left as they are)", response_model=TaskChanges
+)
+def cancel(body: TaskKeys, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+    task_docs(index, claims, body.tasks)
+    changed, skipped = [], []
+    for key in body.tasks:
+        try:
+            index.tasks.cancel(key)
+            changed.append(key)
+        except (InvalidTransition, TransitionConflict) as exc:
+            skipped.append({"task": key, "reason": str(exc)})
+    return TaskChanges(changed=changed, skipped=skipped)
+
+
+@router.post("/restart", summary="Move errored tasks back to waiting", response_model=TaskChanges)
+def restart(body: RestartRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+    if body.traceback_pattern is not None:
+        try:
+            re.compile(body.traceback_pattern)
+        except re.error as exc:
+            raise FieldError("traceback_pattern", f"not a regular expression: {exc}") from None
+    if body.network is not None:
+        network_doc(index, claims, body.network)
+    if body.tasks:
+        task_docs(index, claims, body.tasks)
+    moved = index.tasks.restart_errored(network=body.network, keys=body.tasks, pattern=body.traceback_pattern)
+    return TaskChanges(changed=moved)
+
+
+@router.post(
+    "/extend",
+    summary="Ask for more iterations of tasks (complete ones run again)",
+    response_model=TaskChanges,
+)
+def extend(body: ExtendRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+    task_docs(index, claims, body.tasks)
+    changed, skipped = [], []
+    for key in body.tasks:
+        try:
+            index.tasks.mark_extend(key, body.iterations)
+            changed.append(key)
+        except InvalidTransition as exc:
+            skipped.append({"task": key, "reason": str(exc)})
+    return TaskChanges(changed=changed, skipped=skipped)
