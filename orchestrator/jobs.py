@@ -15,8 +15,6 @@ from dagster import AssetSelection, define_asset_job, in_process_executor
 from dagster_celery import celery_executor
 from dagster_k8s import k8s_job_executor
 
-from orchestrator.partitions import tasks_partitions
-
 CELERY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "celery.yaml"
 K8S_RUN_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "k8s-run-config.yaml"
 
@@ -32,7 +30,6 @@ simulation_selection = AssetSelection.assets("simulation")
 simulate = define_asset_job(
     "simulate",
     selection=simulation_selection,
-    partitions_def=tasks_partitions,
     executor_def=in_process_executor,
     description="Simulate one task in the run worker (embedded default).",
 )
@@ -40,7 +37,6 @@ simulate = define_asset_job(
 simulate_celery = define_asset_job(
     "simulate_celery",
     selection=simulation_selection,
-    partitions_def=tasks_partitions,
     executor_def=celery_executor.configured(celery_executor_config(), name="fepflow_celery"),
     description="Simulate one task on a dagster-celery GPU worker (queue 'gpu').",
 )
@@ -48,7 +44,6 @@ simulate_celery = define_asset_job(
 simulate_k8s = define_asset_job(
     "simulate_k8s",
     selection=simulation_selection,
-    partitions_def=tasks_partitions,
     executor_def=k8s_job_executor,
     description="Simulate one task as a Kubernetes job with one GPU (see deploy/k8s-run-config.yaml).",
 )

@@ -151,7 +151,7 @@ def simulation(
                 store,
                 key,
                 work_root=Path(settings.work_dir),
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 slot=slot,
                 platform=settings.platform,
                 cache_dir=Path(settings.cache_dir),

@@ -64,3 +64,24 @@ def protein_systems(n: int) -> list[ChemicalSystem]:
         )
         for i in range(n)
     ]
+
+
+def harmonic_network(n: int, name: str = "oscillators", **settings: object) -> AlchemicalNetwork:
+    """``n`` harmonic-reference transformations (exact answers), each with its own final force constant."""
+    nodes, edges = [], []
+    for i in range(n):
+        a = ChemicalSystem(name=f"oscillators {i} at K0", components={"solvent": WATER})
+        b = ChemicalSystem(name=f"oscillators {i} at K1", components={"solvent": WATER})
+        k_end = 1000.0 * (1.5 + 0.25 * i)
+        edge_settings = {"force_constants_kT_per_nm2": [1000.0, (1000.0 + k_end) / 2, k_end], **settings}
+        nodes += [a, b]
+        edges.append(
+            Transformation(
+                state_a=a,
+                state_b=b,
+                protocol="harmonic-reference",
+                settings=edge_settings,
+                name=f"oscillators {i}",
+            )
+        )
+    return AlchemicalNetwork(name=name, nodes=nodes, edges=edges)
