@@ -1,0 +1,438 @@
+"""The hub's Python client: typed calls per endpoint, retries with backoff, token refresh, paging,
+and DRS downloads verified against their sha-256.
+
+    client = Client("http://127.0.0.1:8000")
+    client.login("alice", "secret")
+    sub = client.submit_ligands(["CO", "CCO"], scope="acme-kinases-p1", preset="fast")
+    client.status(sub.network).counts
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from fepflow.client_models import (
+    AccessURL,
+    DrsObject,
+    NetworkResults,
+    NetworkStatus,
+    NetworkSummary,
+    SubmitResult,
+    TaskChanges,
+    TaskInfo,
+    Token,
+    TransformationResults,
+)
+from fepflow.models.network import AlchemicalNetwork
+from fepflow.models.serialization import from_dict, to_dict
+
+API = "/api/v1"
+DRS = "/ga4gh/drs/v1"
+RETRY_STATUSES = frozenset({502, 503, 504})
+REFRESH_MARGIN = timedelta(seconds=60)
+M = TypeVar("M", bound=BaseModel)
+
+
+class HubError(Exception):
+    """The hub answered with an error status; ``detail`` is what it said."""
+
+    def __init__(self, status_code: int, detail: Any, method: str = "", path: str = "") -> None:
+        self.status_code, self.detail = status_code, detail
+        super().__init__(f"{method} {path}: {status_code}: {_describe(detail)}")
+
+
+class ChecksumError(Exception):
+    """Downloaded bytes are not the ones the DRS object's sha-256 names (the file is removed)."""
+
+
+def _describe(detail: Any) -> str:
+    if isinstance(detail, dict):
+        detail = detail.get("detail", detail.get("msg", detail))
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in d.get('loc', []))}: {d.get('msg')}"
+            + (f" (molecule {d['molecule']})" if d.get("molecule") else "")
+            for d in detail
+            if isinstance(d, dict)
+        )
+    return str(detail)
+
+
+def default_token_file() -> Path:
+    """``$FEPFLOW_TOKEN_FILE``, else ``$XDG_CONFIG_HOME/fepflow/token.json`` (``~/.config`` by default)."""
+    explicit = os.environ.get("FEPFLOW_TOKEN_FILE")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "fepflow" / "token.json"
+
+
+def save_token(path: Path, hub_url: str, token: Token) -> None:
+    """Write the token readable by its owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"hub_url": hub_url, **token.model_dump(mode="json")}, fh)
+    os.replace(tmp, path)
+
+
+def load_token(path: Path) -> tuple[str, Token] | None:
+    try:
+        raw = json.loads(path.read_text())
+        return str(raw.pop("hub_url")), Token.model_validate(raw)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+class Client:
+    """One hub. ``http`` may be any ``httpx.Client`` (tests pass one with a mock or ASGI transport)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        token_file: Path | None = None,
+        timeout_s: float = 60.0,
+        retries: int = 4,
+        backoff_s: float = 0.5,
+        http: httpx.Client | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
+        self.retries, self.backoff_s, self._sleep = retries, backoff_s, sleep
+        self._credentials = (username, password) if username and password else None
+        self.token_file = token_file
+        self._token: Token | None = None
+        self._raw_token = token
+        if token is None and token_file is not None:
+            saved = load_token(token_file)
+            if saved and saved[0].rstrip("/") == self.base_url:
+                self._token = saved[1]
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def access_token(self) -> str | None:
+        return self._token.access_token if self._token else self._raw_token
+
+    def _auth_headers(self) -> dict[str, str]:
+        if self._token and self._token.expires_at - datetime.now(UTC) < REFRESH_MARGIN:
+            self._renew()
+        return self._bearer()
+
+    def _renew(self) -> None:
+        """A fresh token: by password when known, else from the current (still valid) token."""
+        if self._credentials:
+            self.login(*self._credentials)
+        elif self.access_token:
+            self._set_token(self._model(Token, self._send("POST", f"{API}/auth/refresh", renew=False)))
+
+    def _set_token(self, token: Token) -> None:
+        self._token = token
+        if self.token_file is not None:
+            save_token(self.token_file, self.base_url, token)
+
+    def _send(
+        self, method: str, path: str, *, auth: bool = True, renew: bool = True, **kw: Any
+    ) -> httpx.Response:
+        """Send with retries on 502/503/504 and connection errors; on a 401 renew the token once.
+
+        ``renew=False`` is for the renewal call itself: it neither refreshes first nor retries a 401.
+        """
+        given_headers = dict(kw.pop("headers", None) or {})
+        attempt = 0
+        renewed = not renew
+        while True:
+            headers = dict(given_headers)
+            if auth:
+                headers.update(self._auth_headers() if renew else self._bearer())
+            try:
+                response = self.http.request(method, path, headers=headers, **kw)
+            except httpx.TransportError:
+                if attempt >= self.retries:
+                    raise
+                self._pause(attempt)
+                attempt += 1
+                continue
+            if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                self._pause(attempt, response.headers.get("retry-after"))
+                attempt += 1
+                continue
+            if response.status_code == 401 and auth and not renewed and (self._credentials or self._token):
+                renewed = True
+                try:
+                    self._renew()
+                except HubError:
+                    pass  # report the original 401 below
+                else:
+                    continue
+            if response.status_code >= 400:
+                try:
+                    detail: Any = response.json()
+                except ValueError:
+                    detail = response.text
+                raise HubError(response.status_code, detail, method, path)
+            return response
+
+    def _bearer(self) -> dict[str, str]:
+        token = self.access_token
+        return {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _pause(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = self.backoff_s * (2**attempt) * (1 + random.random() / 4)
+        if retry_after and retry_after.isdigit():
+            delay = max(delay, float(retry_after))
+        self._sleep(delay)
+
+    @staticmethod
+    def _model(model: type[M], response: httpx.Response) -> M:
+        return model.model_validate(response.json())
+
+    def _get(self, model: type[M], path: str, **params: Any) -> M:
+        clean = {k: v for k, v in params.items() if v is not None}
+        return self._model(model, self._send("GET", path, params=clean))
+
+    def _post(self, model: type[M], path: str, body: dict[str, Any]) -> M:
+        return self._model(
+            model, self._send("POST", path, json={k: v for k, v in body.items() if v is not None})
+        )
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        after: str | None = None
+        while True:
+            query = {k: v for k, v in {**params, "after": after}.items() if v is not None}
+            page = self._send("GET", path, params=query).json()
+            yield from page["items"]
+            after = page.get("next_after")
+            if not after:
+                return
+
+    # -- service and auth -----------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._send("GET", "/health", auth=False).json())
+
+    def version(self) -> dict[str, str]:
+        return dict(self._send("GET", "/version", auth=False).json())
+
+    def login(self, username: str, password: str, *, remember: bool = False) -> Token:
+        response = self._send(
+            "POST", f"{API}/auth/token", auth=False, data={"username": username, "password": password}
+        )
+        if remember:
+            self._credentials = (username, password)
+        token = self._model(Token, response)
+        self._set_token(token)
+        return token
+
+    def whoami(self) -> dict[str, Any]:
+        return dict(self._send("GET", f"{API}/auth/whoami").json())
+
+    # -- networks -------------------------------------------------------------------------------
+
+    def submit_network(
+        self, network: AlchemicalNetwork, *, scope: str, repeats: int | None = None, priority: int = 0
+    ) -> SubmitResult:
+        body = {"scope": scope, "network": to_dict(network), "repeats": repeats, "priority": priority}
+        return self._post(SubmitResult, f"{API}/networks", body)
+
+    def submit_ligands(
+        self,
+        ligands: list[str] | list[tuple[str, str]] | None = None,
+        *,
+        scope: str,
+        sdf: str | None = None,
+        protocol: str = "absolute-hydration",
+        preset: str | None = None,
+        name: str | None = None,
+        repeats: int | None = None,
+        priority: int = 0,
+        settings: dict[str, Any] | None = None,
+    ) -> SubmitResult:
+        """A planner body: ligands as SMILES (or ``(name, smiles)`` pairs), or SDF text."""
+        items: list[Any] | None = None
+        if ligands is not None:
+            items = [s if isinstance(s, str) else {"name": s[0], "smiles": s[1]} for s in ligands]
+        body = {
+            "scope": scope,
+            "ligands": items,
+            "sdf": sdf,
+            "protocol": protocol,
+            "preset": preset,
+            "name": name,
+            "repeats": repeats,
+            "priority": priority,
+            "settings": settings,
+        }
+        return self._post(SubmitResult, f"{API}/networks", body)
+
+    def networks(self, *, scope: str | None = None, page_size: int = 500) -> Iterator[NetworkSummary]:
+        for item in self._pages(f"{API}/networks", {"limit": page_size, "scope": scope}):
+            yield NetworkSummary.model_validate(item)
+
+    def network(self, key: str) -> NetworkSummary:
+        return self._get(NetworkSummary, f"{API}/networks/{key}")
+
+    def network_document(self, key: str) -> AlchemicalNetwork:
+        model = from_dict(self._send("GET", f"{API}/networks/{key}/document").json())
+        assert isinstance(model, AlchemicalNetwork)
+        return model
+
+    def status(self, key: str) -> NetworkStatus:
+        return self._get(NetworkStatus, f"{API}/networks/{key}/status")
+
+    def results(self, key: str) -> NetworkResults:
+        return self._get(NetworkResults, f"{API}/networks/{key}/results")
+
+    def results_csv(self, key: str) -> str:
+        return self._send("GET", f"{API}/networks/{key}/results", params={"format": "csv"}).text
+
+    def archive(self, key: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"{API}/networks/{key}/archive").json())
+
+    def add_repeats(self, network: str, count: int, transformations: list[str] | None = None) -> TaskChanges:
+        body = {"count": count, "transformations": transformations}
+        return self._post(TaskChanges, f"{API}/networks/{network}/repeats", body)
+
+    # -- tasks ----------------------------------------------------------------------------------
+
+    def tasks(
+        self,
+        network: str,
+        *,
+        status: str | None = None,
+        transformation: str | None = None,
+        page_size: int = 2000,
+    ) -> list[TaskInfo]:
+        params = {"network": network, "status": status, "transformation": transformation, "limit": page_size}
+        return [TaskInfo.model_validate(t) for t in self._pages(f"{API}/tasks", params)]
+
+    def task(self, key: str) -> TaskInfo:
+        return self._get(TaskInfo, f"{API}/tasks/{key}")
+
+    def set_priority(self, tasks: list[str], priority: int) -> TaskChanges:
+        return self._post(TaskChanges, f"{API}/tasks/priority", {"tasks": tasks, "priority": priority})
+
+    def cancel(self, tasks: list[str]) -> TaskChanges:
+        return self._post(TaskChanges, f"{API}/tasks/cancel", {"tasks": tasks})
+
+    def restart(
+        self,
+        *,
+        network: str | None = None,
+        tasks: list[str] | None = None,
+        traceback_pattern: str | None = None,
+    ) -> TaskChanges:
+        body = {"network": network, "tasks": tasks, "traceback_pattern": traceback_pattern}
+        return self._post(TaskChanges, f"{API}/tasks/restart", body)
+
+    def extend(self, tasks: list[str], iterations: int) -> TaskChanges:
+        return self._post(TaskChanges, f"{API}/tasks/extend", {"tasks": tasks, "iterations": iterations})
+
+    # -- results and DRS ------------------------------------------------------------------------
+
+    def transformation_results(self, key: str) -> TransformationResults:
+        return self._get(TransformationResults, f"{API}/transformations/{key}/results")
+
+    def result(self, key: str) -> dict[str, Any]:
+        return dict(self._send("GET", f"{API}/results/{key}").json())
+
+    def drs_object(self, object_id: str) -> DrsObject:
+        return self._get(DrsObject, f"{DRS}/objects/{object_id}")
+
+    def drs_objects(self, object_ids: list[str], *, chunk: int = 1000) -> list[DrsObject]:
+        """Bulk lookups, ``chunk`` ids per request; ids the caller cannot see are left out."""
+        out: list[DrsObject] = []
+        for i in range(0, len(object_ids), chunk):
+            body = self._send(
+                "POST", f"{DRS}/objects", json={"bulk_object_ids": object_ids[i : i + chunk]}
+            ).json()
+            out += [DrsObject.model_validate(o) for o in body["resolved_drs_object"]]
+        return out
+
+    def access_url(self, object_id: str, access_id: str) -> AccessURL:
+        return self._get(AccessURL, f"{DRS}/objects/{object_id}/access/{access_id}")
+
+    def download(self, obj: DrsObject | str, dest: Path) -> Path:
+        """Write the object's bytes to ``dest`` (a file, or a folder to put ``obj.name`` in), checking sha-256."""
+        drs = obj if isinstance(obj, DrsObject) else self.drs_object(obj)
+        if not drs.access_methods:
+            raise HubError(404, f"DRS object {drs.id} has no access method", "GET", drs.id)
+        access = self.access_url(drs.id, drs.access_methods[0].access_id or drs.access_methods[0].type)
+        target = dest / (drs.name or drs.id) if dest.is_dir() else dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        extra = dict(h.split(": ", 1) for h in access.headers or [])
+        digest = hashlib.sha256()
+        tmp = target.with_name(target.name + ".part")
+        attempt = 0
+        while True:
+            try:
+                # the access URL carries its own authorisation (presigned, or a signed hub link):
+                # the bearer token is not sent along, so it never reaches an object store
+                with self.http.stream("GET", access.url, headers=extra) as response:
+                    if response.status_code in RETRY_STATUSES and attempt < self.retries:
+                        raise httpx.RemoteProtocolError(f"status {response.status_code}")
+                    if response.status_code >= 400:
+                        raise HubError(
+                            response.status_code, response.read().decode(errors="replace"), "GET", access.url
+                        )
+                    with open(tmp, "wb") as fh:
+                        for chunk in response.iter_bytes():
+                            digest.update(chunk)
+                            fh.write(chunk)
+                break
+            except httpx.TransportError:
+                if attempt >= self.retries:
+                    raise
+                self._pause(attempt)
+                attempt += 1
+                digest = hashlib.sha256()
+        expected = drs.sha256()
+        # a blob's checksum is that of its bytes; a bundle's bytes are its manifest, whose checksum
+        # the DRS object need not carry (the spec lets a bundle's checksum cover its contents)
+        if expected and not drs.contents and digest.hexdigest() != expected:
+            tmp.unlink(missing_ok=True)
+            raise ChecksumError(f"{drs.id}: expected sha-256 {expected}, got {digest.hexdigest()}")
+        os.replace(tmp, target)
+        return target
+
+    def fetch_network(self, network: str, dest: Path, *, workers: int = 8) -> list[Path]:
+        """Every file of every completed task of ``network`` under ``dest/<task>/``, concurrently, verified."""
+        archive = self.archive(network)
+        bundles = self.drs_objects(archive["drs_ids"])
+        task_of = {t["drs_id"]: t["task"] for t in archive["tasks"] if t["drs_id"]}
+        jobs: list[tuple[str, Path]] = []
+        for bundle in bundles:
+            folder = dest / task_of.get(bundle.id, bundle.id)
+            for item in bundle.contents or []:
+                if item.id:
+                    jobs.append((item.id, folder / item.name))
+        members = {o.id: o for o in self.drs_objects([j[0] for j in jobs])} if jobs else {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(lambda j: self.download(members.get(j[0]) or j[0], j[1]), jobs))
