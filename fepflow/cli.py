@@ -45,3 +45,8 @@ def demo() -> None:
     from fepflow.demo import main
 
     raise typer.Exit(main([]))
+
+
+from fepflow.cli_hub import register  # noqa: E402 - the hub commands, kept in a module of their own
+
+register(app)

@@ -115,6 +115,7 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self._owns_http = http is None
         self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
         self.retries, self.backoff_s, self._sleep = retries, backoff_s, sleep
         self._credentials = (username, password) if username and password else None
@@ -129,7 +130,9 @@ class Client:
     # -- plumbing -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self.http.close()
+        """Close the HTTP client when this client made it (one passed in is the caller's to close)."""
+        if self._owns_http:
+            self.http.close()
 
     def __enter__(self) -> Client:
         return self

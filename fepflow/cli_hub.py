@@ -1,0 +1,276 @@
+"""The hub commands of ``fepflow``: login, submit, status, results, fetch, tasks, admin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from fepflow.client import Client, HubError, default_token_file, load_token
+from fepflow.client_models import NetworkStatus
+
+console = Console()
+err = Console(stderr=True)
+HubOption = typer.Option(None, "--hub", envvar="FEPFLOW_HUB_URL", help="hub URL (default: the saved login's)")
+
+
+def hub_url(explicit: str | None) -> str:
+    if explicit:
+        return explicit.rstrip("/")
+    saved = load_token(default_token_file())
+    if saved:
+        return saved[0]
+    from fepflow.settings import api_settings
+
+    return api_settings().public_url.rstrip("/")
+
+
+def client(hub: str | None) -> Client:
+    return Client(hub_url(hub), token_file=default_token_file())
+
+
+def fail(exc: HubError) -> typer.Exit:
+    err.print(f"[red]hub error {exc.status_code}:[/] {exc}")
+    return typer.Exit(1)
+
+
+def login(
+    user: str = typer.Option(..., "--user", "-u", prompt=True, help="identity"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, envvar="FEPFLOW_PASSWORD"),
+    hub: str | None = HubOption,
+) -> None:
+    """Log in and keep the token (in $FEPFLOW_TOKEN_FILE or ~/.config/fepflow/token.json)."""
+    with client(hub) as c:
+        try:
+            token = c.login(user, password)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"logged in to {c.base_url} as {token.identity}; scopes {', '.join(token.scopes)}")
+    console.print(f"token saved in {default_token_file()} (expires {token.expires_at:%Y-%m-%d %H:%M} UTC)")
+
+
+def read_ligands_csv(text: str) -> list[tuple[str, str]]:
+    """Rows of SMILES (and names): a header naming 'smiles' (and 'name'), or first column SMILES."""
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    if not rows:
+        raise typer.BadParameter("the CSV holds no rows")
+    header = [c.strip().lower() for c in rows[0]]
+    if "smiles" in header:
+        s, n = header.index("smiles"), header.index("name") if "name" in header else None
+        body = rows[1:]
+    else:
+        s, n, body = 0, 1 if len(rows[0]) > 1 else None, rows
+    out = []
+    for i, row in enumerate(body):
+        smiles = row[s].strip()
+        name = row[n].strip() if n is not None and n < len(row) and row[n].strip() else f"mol{i + 1}"
+        out.append((name, smiles))
+    return out
+
+
+def submit(
+    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="SDF, CSV of SMILES, or network JSON"),
+    scope: str = typer.Option(..., "--scope", "-s", help="org-campaign-project"),
+    protocol: str = typer.Option("absolute-hydration", help="protocol (SDF/CSV input)"),
+    preset: str | None = typer.Option(None, help="protocol preset, e.g. fast"),
+    name: str | None = typer.Option(None, help="network name (SDF/CSV input)"),
+    repeats: int | None = typer.Option(None, min=1, help="repeats per transformation"),
+    priority: int = typer.Option(0, help="higher runs first"),
+    hub: str | None = HubOption,
+) -> None:
+    """Submit a network: from an SDF, a CSV of SMILES, or a network document (JSON)."""
+    text = path.read_text()
+    suffix = path.suffix.lower()
+    with client(hub) as c:
+        try:
+            if suffix == ".json":
+                from fepflow.models.network import AlchemicalNetwork
+                from fepflow.models.serialization import from_json
+
+                network = from_json(text)
+                if not isinstance(network, AlchemicalNetwork):
+                    raise typer.BadParameter(f"{path} holds a {network.type_name}, not a network")
+                result = c.submit_network(network, scope=scope, repeats=repeats, priority=priority)
+            else:
+                common = {"scope": scope, "protocol": protocol, "preset": preset, "repeats": repeats}
+                common |= {"priority": priority, "name": name or path.stem}
+                if suffix in (".sdf", ".sd", ".mol"):
+                    result = c.submit_ligands(sdf=text, **common)  # type: ignore[arg-type]
+                else:
+                    result = c.submit_ligands(read_ligands_csv(text), **common)  # type: ignore[arg-type]
+        except HubError as exc:
+            raise fail(exc) from None
+    verb = "submitted" if result.created else "already submitted (same keys)"
+    console.print(f"{verb}: network [cyan]{result.network}[/] ({result.name!r}) in scope {result.scope}")
+    console.print(f"{len(result.transformations)} transformations, {len(result.tasks)} tasks")
+
+
+def _status_line(s: NetworkStatus) -> str:
+    return ", ".join(f"{k} {v}" for k, v in s.counts.items() if v) or "no tasks"
+
+
+def status(
+    network: str = typer.Argument(..., help="network key"),
+    watch: bool = typer.Option(False, "--watch", "-w", help="follow until every task is finished"),
+    interval: float = typer.Option(5.0, min=0.2, help="seconds between polls with --watch"),
+    hub: str | None = HubOption,
+) -> None:
+    """Tasks of a network by state; with --watch, a progress bar until all are finished."""
+    with client(hub) as c:
+        try:
+            s = c.status(network)
+            if not watch:
+                console.print(f"{network}: {_status_line(s)} ({s.finished_fraction:.0%} finished)")
+                return
+            columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+            with Progress(*columns, console=console) as bar:
+                job = bar.add_task("finished", total=s.total)
+                while True:
+                    done = round(s.finished_fraction * s.total)
+                    bar.update(job, completed=done, total=s.total, description=_status_line(s))
+                    if s.total and done >= s.total:
+                        break
+                    time.sleep(interval)
+                    s = c.status(network)
+        except HubError as exc:
+            raise fail(exc) from None
+
+
+def results(
+    network: str = typer.Argument(..., help="network key"),
+    format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+    hub: str | None = HubOption,
+) -> None:
+    """Per-transformation estimates (kcal/mol)."""
+    if format not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
+    with client(hub) as c:
+        try:
+            if format == "csv":
+                console.out(c.results_csv(network), end="")
+                return
+            res = c.results(network)
+        except HubError as exc:
+            raise fail(exc) from None
+    if format == "json":
+        console.out(json.dumps(res.model_dump(mode="json"), indent=1))
+        return
+    table = Table(title=f"estimates of {network[:32]}… (kcal/mol)")
+    for col in ("transformation", "protocol", "repeats", "ΔG", "±"):
+        table.add_column(col)
+    for e in res.transformations:
+        dg = "" if e.dg_kcal_mol is None else f"{e.dg_kcal_mol:+.2f}"
+        unc = "" if e.uncertainty_kcal_mol is None else f"{e.uncertainty_kcal_mol:.2f}"
+        table.add_row(e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", dg, unc)
+    console.print(table)
+
+
+def fetch(
+    network: str = typer.Argument(..., help="network key"),
+    dest: Path = typer.Option(Path("results"), help="folder to write <task>/<file> into"),
+    workers: int = typer.Option(8, min=1, max=64, help="concurrent downloads"),
+    hub: str | None = HubOption,
+) -> None:
+    """Download every completed task's files, each checked against its sha-256."""
+    with client(hub) as c:
+        try:
+            files = c.fetch_network(network, dest, workers=workers)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"{len(files)} files verified and written under {dest}")
+
+
+tasks_app = typer.Typer(
+    help="Operate on tasks: restart errored ones, cancel, set priority.", no_args_is_help=True
+)
+
+
+@tasks_app.command("restart")
+def tasks_restart(
+    network: str = typer.Argument(..., help="network key"),
+    pattern: str | None = typer.Option(None, "--pattern", help="only tasks whose traceback matches (regex)"),
+    hub: str | None = HubOption,
+) -> None:
+    """Move a network's errored tasks back to waiting."""
+    with client(hub) as c:
+        try:
+            changed = c.restart(network=network, traceback_pattern=pattern).changed
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"restarted {len(changed)} tasks")
+
+
+@tasks_app.command("cancel")
+def tasks_cancel(
+    keys: list[str] = typer.Argument(..., help="task keys"), hub: str | None = HubOption
+) -> None:
+    """Cancel tasks."""
+    with client(hub) as c:
+        try:
+            res = c.cancel(keys)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"cancelled {len(res.changed)}; left {len(res.skipped)} (finished already)")
+
+
+@tasks_app.command("priority")
+def tasks_priority(
+    priority: int = typer.Argument(..., help="new priority (higher runs first)"),
+    keys: list[str] = typer.Argument(..., help="task keys"),
+    hub: str | None = HubOption,
+) -> None:
+    """Set the priority of tasks."""
+    with client(hub) as c:
+        try:
+            res = c.set_priority(keys, priority)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"priority {priority} set on {len(res.changed)} tasks")
+
+
+admin_app = typer.Typer(help="Administration straight on MongoDB (FEPFLOW_MONGO_*).", no_args_is_help=True)
+
+
+@admin_app.command("add-user")
+def add_user(
+    identifier: str = typer.Argument(..., help="the identity's name"),
+    scope: list[str] = typer.Option(..., "--scope", "-s", help="granted scope (repeatable; org-*-* allowed)"),
+    secret_env: str | None = typer.Option(None, help="read the secret from this environment variable"),
+    replace: bool = typer.Option(False, help="overwrite an existing identity"),
+) -> None:
+    """Create an identity with hashed secret and its scopes."""
+    from fepflow.auth.identities import IdentityExists, IdentityStore
+    from fepflow.auth.scopes import ScopeError
+    from fepflow.settings import mongo_settings
+    from fepflow.store.index import Index
+
+    if secret_env:
+        secret = os.environ.get(secret_env, "")
+        if not secret:
+            raise typer.BadParameter(f"${secret_env} is empty")
+    else:
+        secret = typer.prompt("secret", hide_input=True, confirmation_prompt=True)
+    index = Index.from_settings(mongo_settings())
+    try:
+        identity = IdentityStore(index.db["identities"]).add(identifier, secret, scope, replace=replace)
+    except (IdentityExists, ScopeError, ValueError) as exc:
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        index.close()
+    console.print(f"identity {identity.identifier} with scopes {', '.join(identity.scopes)}")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (login, submit, status, results, fetch):
+        app.command()(command)
+    app.add_typer(tasks_app, name="tasks")
+    app.add_typer(admin_app, name="admin")

@@ -1,0 +1,86 @@
+"""The `fepflow` hub commands against the real hub (its TestClient as the client's transport)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from api_support import SCOPE, complete_task
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+import fepflow.cli_hub
+from fepflow.cli import app
+from fepflow.client import Client, default_token_file
+from fepflow.store.index import Index
+from fepflow.store.objects import ObjectStore
+
+pytestmark = pytest.mark.integration
+pytest_plugins = ["api_support"]
+
+
+@pytest.fixture()
+def cli(
+    hub: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, mongo_url: str, mongo_db_name: str
+) -> CliRunner:
+    monkeypatch.setenv("FEPFLOW_TOKEN_FILE", str(tmp_path / "cfg" / "token.json"))
+    monkeypatch.setenv("FEPFLOW_MONGO_URL", mongo_url)
+    monkeypatch.setenv("FEPFLOW_MONGO_DATABASE", mongo_db_name)
+    monkeypatch.setattr(
+        fepflow.cli_hub,
+        "client",
+        lambda hub_opt: Client("http://testserver", http=hub, token_file=default_token_file()),
+    )
+    return CliRunner()
+
+
+def run(cli: CliRunner, *args: str, env: dict[str, str] | None = None) -> str:
+    result = cli.invoke(app, list(args), env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_admin_login_submit_status_results_tasks(
+    cli: CliRunner, hub_index: Index, hub_objects: ObjectStore, tmp_path: Path
+) -> None:
+    out = run(
+        cli,
+        "admin",
+        "add-user",
+        "dave",
+        "-s",
+        "acme-*-*",
+        "--secret-env",
+        "DAVE_SECRET",
+        env={"DAVE_SECRET": "long secret phrase"},
+    )
+    assert "acme-*-*" in out
+    dup = cli.invoke(
+        app,
+        ["admin", "add-user", "dave", "-s", SCOPE, "--secret-env", "DAVE_SECRET"],
+        env={"DAVE_SECRET": "x"},
+    )
+    assert dup.exit_code == 1 and "already exists" in dup.output
+    run(cli, "login", "-u", "dave", "--password", "long secret phrase")
+    assert json.loads(default_token_file().read_text())["identity"] == "dave"
+    csv_path = tmp_path / "ligands.csv"
+    csv_path.write_text("name,smiles\nmethanol,CO\nethanol,CCO\n")
+    out = run(cli, "submit", str(csv_path), "--scope", SCOPE, "--preset", "fast")
+    assert "2 transformations, 2 tasks" in out
+    network = next(d["_id"] for d in hub_index.db["networks"].find({}, {"_id": 1}))
+    assert "already submitted" in run(cli, "submit", str(csv_path), "--scope", SCOPE, "--preset", "fast")
+    assert "waiting 2" in run(cli, "status", network)
+    keys = [d["_id"] for d in hub_index.tasks.coll.find({}, {"_id": 1})]
+    complete_task(hub_index, hub_objects, keys[0], dg=-4.25, ddg=0.1, ligand="methanol")
+    run(cli, "tasks", "cancel", keys[1])
+    watched = run(cli, "status", network, "--watch", "--interval", "0.2")
+    assert "complete 1" in watched and "cancelled 1" in watched
+    assert "-4.25" in run(cli, "results", network, "--format", "csv")
+    as_json = json.loads(run(cli, "results", network, "--format", "json"))
+    assert as_json["molecules"][0]["molecule"] == "methanol"
+    assert "+4.25" not in run(cli, "results", network) and "-4.25" in run(cli, "results", network)
+    out = run(cli, "fetch", network, "--dest", str(tmp_path / "dl"))
+    assert "1 files verified" in out and (tmp_path / "dl" / keys[0] / "summary.json").exists()
+    bad = cli.invoke(app, ["status", "AlchemicalNetwork-nope"])
+    assert bad.exit_code == 1 and "404" in bad.output
