@@ -17,6 +17,8 @@ from fepflow.models.base import ModelError
 _PROTOCOLS: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.hydration_settings:AbsoluteHydrationSettings",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceSettings",
+    "relative-hydration": "fepflow.protocols.relative_settings:RelativeHydrationSettings",
+    "relative-binding": "fepflow.protocols.relative_settings:RelativeBindingSettings",
 }
 
 

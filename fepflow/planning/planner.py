@@ -1,0 +1,215 @@
+"""From a ligand set to an :class:`~fepflow.models.AlchemicalNetwork` of relative transformations.
+
+Layouts:
+
+- ``"mst"``: the minimal spanning tree over mapping costs ``1 - score`` (Kruskal);
+- ``"star"``: every ligand against one ``reference`` ligand;
+- ``cycles=True`` adds, to either, the cheapest edges until every ligand lies on a cycle (so that
+  every ligand has a cycle-closure check and no single failed edge disconnects it);
+- ``edges=[("a", "b"), ...]``: exactly the pairs given, in the direction given (still mapped).
+
+Without a protein each edge is one ``relative-hydration`` transformation between systems
+``{ligand, solvent}`` (the protocol runs the solvent and vacuum legs). With a protein each edge
+becomes two ``relative-binding`` transformations: the complex leg between ``{ligand, protein,
+solvent}`` systems and the solvent leg between ``{ligand, solvent}`` systems; ΔΔG_bind = complex -
+solvent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from fepflow.mapping import MappingError, MappingOptions, map_ligands
+from fepflow.models.base import ModelError
+from fepflow.models.components import ProteinComponent, SmallMoleculeComponent, SolventComponent
+from fepflow.models.network import AlchemicalNetwork
+from fepflow.models.systems import ChemicalSystem
+from fepflow.models.transformations import AtomMapping, Transformation
+from fepflow.planning.graphs import add_cycle_edges, minimal_spanning_tree, star_edges
+
+logger = logging.getLogger(__name__)
+
+LIGAND = "ligand"
+
+
+class PlanningError(ModelError):
+    """A network that cannot be planned (duplicate names, unmappable pairs, an unknown reference)."""
+
+
+def score_pairs(
+    ligands: Sequence[SmallMoleculeComponent],
+    pairs: Sequence[tuple[int, int]] | None = None,
+    options: MappingOptions | None = None,
+) -> tuple[dict[tuple[int, int], AtomMapping], dict[tuple[int, int], str]]:
+    """Map ``pairs`` (default: every pair ``i < j``): the mappings, and the reasons of those that failed."""
+    todo = (
+        pairs
+        if pairs is not None
+        else [(i, j) for i in range(len(ligands)) for j in range(i + 1, len(ligands))]
+    )
+    mappings: dict[tuple[int, int], AtomMapping] = {}
+    failed: dict[tuple[int, int], str] = {}
+    for i, j in todo:
+        try:
+            mappings[(i, j)] = map_ligands(ligands[i], ligands[j], options=options)
+        except MappingError as exc:
+            failed[(i, j)] = str(exc)
+    return mappings, failed
+
+
+def _check_names(ligands: Sequence[SmallMoleculeComponent]) -> dict[str, int]:
+    if len(ligands) < 2:
+        raise PlanningError(f"a relative network needs at least two ligands, got {len(ligands)}")
+    index: dict[str, int] = {}
+    for i, lig in enumerate(ligands):
+        if lig.name in index:
+            raise PlanningError(f"ligand name {lig.name!r} is used twice; names must be unique")
+        index[lig.name] = i
+    keys = {lig.key for lig in ligands}
+    if len(keys) != len(ligands):
+        raise PlanningError("the same molecule is listed twice under different names")
+    return index
+
+
+def _choose_edges(
+    ligands: Sequence[SmallMoleculeComponent],
+    index: dict[str, int],
+    layout: str,
+    reference: str | None,
+    cycles: bool,
+    edges: Sequence[tuple[str, str]] | None,
+    options: MappingOptions | None,
+) -> dict[tuple[int, int], AtomMapping]:
+    n = len(ligands)
+    if edges is not None:
+        wanted = []
+        for a, b in edges:
+            unknown = [x for x in (a, b) if x not in index]
+            if unknown:
+                raise PlanningError(f"edge {a!r} -> {b!r} names unknown ligand(s): {', '.join(unknown)}")
+            wanted.append((index[a], index[b]))
+        mappings, failed = score_pairs(ligands, wanted, options)
+        if failed:
+            raise PlanningError("; ".join(failed.values()))
+        return mappings
+
+    all_mappings, failed = score_pairs(ligands, None, options)
+    for (i, j), why in failed.items():
+        logger.info("no edge %s - %s: %s", ligands[i].name, ligands[j].name, why)
+    costs = {pair: 1.0 - float(m.score or 0.0) for pair, m in all_mappings.items()}
+    try:
+        if layout == "star":
+            if reference is None or reference not in index:
+                raise PlanningError(
+                    f"a star needs a reference ligand among {sorted(index)}, got {reference!r}"
+                )
+            chosen = star_edges(n, index[reference], costs)
+        elif layout == "mst":
+            chosen = minimal_spanning_tree(n, costs)
+        else:
+            raise PlanningError(f"unknown layout {layout!r}; use 'mst' or 'star'")
+        if cycles:
+            chosen = add_cycle_edges(n, chosen, costs)
+    except ValueError as exc:
+        if isinstance(exc, PlanningError):
+            raise
+        reasons = "; ".join(sorted(set(failed.values()))[:5])
+        raise PlanningError(f"cannot connect the ligands ({exc}); mapping failures: {reasons}") from None
+    out = {}
+    for i, j in chosen:
+        key = (min(i, j), max(i, j))
+        mapping = all_mappings[key]
+        if (i, j) != key:  # star from a reference with a larger index: map in that direction
+            mapping = map_ligands(ligands[i], ligands[j], options=options)
+        out[(i, j)] = mapping
+    return out
+
+
+def plan_network(
+    ligands: Sequence[SmallMoleculeComponent],
+    *,
+    name: str = "relative network",
+    layout: Literal["mst", "star"] = "mst",
+    reference: str | None = None,
+    cycles: bool = False,
+    edges: Sequence[tuple[str, str]] | None = None,
+    protein: ProteinComponent | None = None,
+    solvent: SolventComponent | None = None,
+    settings: dict[str, Any] | None = None,
+    mapping_options: MappingOptions | None = None,
+) -> AlchemicalNetwork:
+    """Plan a relative free energy network over ``ligands`` (see the module for the layouts).
+
+    Parameters
+    ----------
+    ligands : sequence of SmallMoleculeComponent
+        Two or more distinct ligands with unique names.
+    name : str
+        The network's name.
+    layout : {"mst", "star"}
+        Minimal spanning tree over mapping scores, or a star around ``reference``.
+    reference : str, optional
+        The star's centre (a ligand name).
+    cycles : bool
+        Add edges until every ligand lies on a cycle.
+    edges : sequence of (str, str), optional
+        User-chosen edges by ligand name, taken as they are (``layout`` and ``cycles`` ignored).
+    protein : ProteinComponent, optional
+        With a protein: complex and solvent legs (``relative-binding``); without: ``relative-hydration``.
+    solvent : SolventComponent, optional
+        The solvent (default TIP3P, 0.15 M NaCl).
+    settings : dict, optional
+        Protocol settings stored on every transformation.
+    mapping_options : MappingOptions, optional
+        How ligands are mapped.
+
+    Raises
+    ------
+    PlanningError
+        Fewer than two ligands, repeated names, an unknown reference or edge ligand, a user edge that
+        cannot be mapped, or ligands that no mappable edge connects.
+    """
+    index = _check_names(ligands)
+    chosen = _choose_edges(ligands, index, layout, reference, cycles, edges, mapping_options)
+    water = solvent or SolventComponent()
+    solvated = [ChemicalSystem(name=lig.name, components={LIGAND: lig, "solvent": water}) for lig in ligands]
+    complexes = (
+        [
+            ChemicalSystem(
+                name=f"{lig.name} complex", components={LIGAND: lig, "protein": protein, "solvent": water}
+            )
+            for lig in ligands
+        ]
+        if protein is not None
+        else []
+    )
+    transformations = []
+    for (i, j), mapping in sorted(chosen.items()):
+        a, b = ligands[i].name, ligands[j].name
+        if protein is None:
+            transformations.append(
+                Transformation(
+                    name=f"{a} -> {b}",
+                    state_a=solvated[i],
+                    state_b=solvated[j],
+                    protocol="relative-hydration",
+                    settings=settings or {},
+                    mapping=mapping,
+                )
+            )
+            continue
+        for leg, systems in (("complex", complexes), ("solvent", solvated)):
+            transformations.append(
+                Transformation(
+                    name=f"{a} -> {b} ({leg})",
+                    state_a=systems[i],
+                    state_b=systems[j],
+                    protocol="relative-binding",
+                    settings=settings or {},
+                    mapping=mapping,
+                )
+            )
+    nodes = solvated + complexes
+    return AlchemicalNetwork(name=name, nodes=tuple(nodes), edges=tuple(transformations))
