@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 import fepflow
 from api import errors
+from api.cache import TTLCache
 from api.limits import BodyLimitMiddleware
 from api.routes import auth, drs, networks, results, service, tasks
 from fepflow.settings import (
@@ -39,6 +40,7 @@ def create_app(
         own_index = index is None
         app.state.api_settings = api or api_settings()
         app.state.auth_settings = auth_config or auth_settings()
+        app.state.status_cache = TTLCache(app.state.api_settings.status_cache_s)
         app.state.index = index or Index.from_settings(mongo_settings())
         app.state.objects = objects or open_object_store(object_store_settings())
         with suppress(Exception):

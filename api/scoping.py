@@ -6,6 +6,7 @@ from typing import Any
 
 from fepflow.auth.scopes import scope_allows
 from fepflow.auth.tokens import TokenClaims
+from fepflow.store.batched import find_in
 from fepflow.store.index import Index, NotFound
 
 
@@ -17,7 +18,7 @@ def visible_networks(index: Index, claims: TokenClaims, keys: list[str]) -> set[
     """Those of ``keys`` that are networks the caller may see."""
     if not keys:
         return set()
-    docs = index.db["networks"].find({"_id": {"$in": list(set(keys))}}, {"scopes": 1})
+    docs = find_in(index.db["networks"], "_id", keys, {"scopes": 1})
     return {str(d["_id"]) for d in docs if visible_scopes(claims, d.get("scopes", []))}
 
 
@@ -37,7 +38,7 @@ def transformation_doc(index: Index, claims: TokenClaims, key: str) -> dict[str,
 
 def task_docs(index: Index, claims: TokenClaims, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Every task of ``keys``; NotFound naming the first one that is missing or out of scope."""
-    docs = {str(d["_id"]): d for d in index.tasks.coll.find({"_id": {"$in": list(set(keys))}})}
+    docs = {str(d["_id"]): d for d in find_in(index.tasks.coll, "_id", keys)}
     networks = visible_networks(index, claims, [n for d in docs.values() for n in d.get("networks", [])])
     for key in keys:
         doc = docs.get(key)

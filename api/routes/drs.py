@@ -20,6 +20,7 @@ from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, Objec
 from api.scoping import visible_networks
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.settings import ApiSettings
+from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectNotFound, ObjectStore
 
@@ -115,11 +116,11 @@ def _rfc3339(value: Any) -> str:
 
 def _visible_docs(index: Index, claims: TokenClaims, ids: list[str]) -> dict[str, dict[str, Any]]:
     """The DRS documents of ``ids`` the caller may see (others are left out, as if missing)."""
-    docs = {str(d["_id"]): d for d in index.results.drs.find({"_id": {"$in": list(set(ids))}})}
+    docs = {str(d["_id"]): d for d in find_in(index.results.drs, "_id", ids)}
     transformations = {d.get("transformation") for d in docs.values() if d.get("transformation")}
     nets_of: dict[str, list[str]] = {
         str(t["_id"]): t.get("networks", [])
-        for t in index.db["transformations"].find({"_id": {"$in": sorted(transformations)}}, {"networks": 1})
+        for t in find_in(index.db["transformations"], "_id", sorted(transformations), {"networks": 1})
     }
     seen = visible_networks(index, claims, [n for nets in nets_of.values() for n in nets])
     return {i: d for i, d in docs.items() if seen.intersection(nets_of.get(d.get("transformation", ""), []))}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import PlainTextResponse
 
+from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
 from api.schemas import (
     EstimateOut,
@@ -26,6 +27,7 @@ from fepflow.auth.scopes import scope_allows, scopes_filter
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
+from fepflow.store.index import Index, NotFound
 from fepflow.store.pages import page_query
 
 router = APIRouter(prefix="/networks", tags=["networks"])
@@ -106,10 +108,18 @@ def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]
     return to_dict(index.get_network(key))
 
 
+def _scopes_or_none(index: Index, key: str) -> list[str] | None:
+    doc = index.db["networks"].find_one({"_id": key}, {"scopes": 1})
+    return None if doc is None else list(doc.get("scopes", []))
+
+
 @router.get("/{key}/status", summary="Tasks per state", response_model=NetworkStatus)
-def network_status(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
-    network_doc(index, claims, key)
-    counts = index.tasks.counts(key)
+def network_status(key: str, request: Request, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
+    cache: TTLCache = request.app.state.status_cache
+    scopes = cache.get(f"scopes/{key}", lambda: _scopes_or_none(index, key), keep=lambda s: s is not None)
+    if scopes is None or not visible_scopes(claims, scopes):
+        raise NotFound(f"network {key} not found")
+    counts = cache.get(f"counts/{key}", lambda: index.tasks.counts(key))
     total = sum(counts.values())
     finished = sum(n for s, n in counts.items() if TaskStatus(s) in TERMINAL)
     return NetworkStatus(

@@ -13,6 +13,7 @@ from typing import Any
 
 from fepflow.models.states import TaskStatus
 from fepflow.protocols.base import gather_estimates
+from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 
 
@@ -55,8 +56,10 @@ def network_estimates(index: Index, network_key: str) -> list[EstimateRow]:
             result_keys.append(task["result"]["result_key"])
     summaries: dict[str, list[dict[str, Any]]] = {}
     if result_keys:
-        for doc in index.results.coll.find(
-            {"_id": {"$in": result_keys}},
+        for doc in find_in(
+            index.results.coll,
+            "_id",
+            result_keys,
             {"transformation": 1, "summary.dg_kcal_mol": 1, "summary.ddg_kcal_mol": 1, "summary.ligand": 1},
         ):
             summaries.setdefault(doc["transformation"], []).append(doc.get("summary") or {})
@@ -123,7 +126,7 @@ def _fill_labels(index: Index, transformations: dict[str, dict[str, Any]]) -> No
     names = (
         {
             str(s["_id"]): s.get("name", "")
-            for s in index.db["systems"].find({"_id": {"$in": sorted(system_keys)}}, {"name": 1})
+            for s in find_in(index.db["systems"], "_id", sorted(system_keys), {"name": 1})
         }
         if system_keys
         else {}

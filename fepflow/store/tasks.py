@@ -16,6 +16,7 @@ from pymongo.collection import Collection
 
 from fepflow.models.states import InvalidTransition, TaskStatus, check_transition, sources_of
 from fepflow.models.tasks import Task, utcnow
+from fepflow.store.batched import find_in
 from fepflow.store.bulk import bulk_upsert
 from fepflow.store.pages import Page, page_query
 
@@ -309,10 +310,13 @@ class TaskQueue:
         query: dict[str, Any] = {"status": TaskStatus.ERROR.value}
         if network is not None:
             query["networks"] = {"$in": [network]}
-        if keys is not None:
-            query["_id"] = {"$in": list(keys)}
+        found = (
+            find_in(self.coll, "_id", keys, {"traceback": 1, "last_error": 1}, query=query)
+            if keys is not None
+            else self.coll.find(query, {"traceback": 1, "last_error": 1})
+        )
         moved = []
-        for doc in self.coll.find(query, {"traceback": 1, "last_error": 1}):
+        for doc in found:
             text = f"{doc.get('last_error') or ''}\n{doc.get('traceback') or ''}"
             if regex is not None and not regex.search(text):
                 continue
@@ -328,8 +332,8 @@ class TaskQueue:
         if count < 1:
             raise ValueError(f"count must be at least 1, got {count}")
         highest: dict[str, int] = dict.fromkeys(transformation_keys, -1)
-        for doc in self.coll.find(
-            {"transformation": {"$in": list(transformation_keys)}}, {"transformation": 1, "repeat": 1}
+        for doc in find_in(
+            self.coll, "transformation", transformation_keys, {"transformation": 1, "repeat": 1}
         ):
             t = doc["transformation"]
             highest[t] = max(highest.get(t, -1), int(doc["repeat"]))

@@ -56,7 +56,7 @@ def test_bad_tokens_are_401(hub: TestClient, case: str) -> None:
         token = bearer([SCOPE])["Authorization"].split()[1]
         head, _payload, sig = token.split(".")
         forged = jwt.encode(
-            {**jwt.decode(token, options={"verify_signature": False}), "scopes": ["*-*-*"]}, "x"
+            {**jwt.decode(token, options={"verify_signature": False}), "scopes": ["*-*-*"]}, "y" * 40
         )
         headers = {"Authorization": f"Bearer {head}.{forged.split('.')[1]}.{sig}"}
     elif case == "wrong-key":

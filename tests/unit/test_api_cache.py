@@ -1,0 +1,52 @@
+"""The hub's status cache: values live ttl_s, concurrent misses compute once, ttl 0 turns it off."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from api.cache import TTLCache
+
+
+def test_values_expire_after_ttl() -> None:
+    cache = TTLCache(0.2)
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    assert cache.get("k", compute) == 1
+    assert cache.get("k", compute) == 1
+    time.sleep(0.25)
+    assert cache.get("k", compute) == 2
+
+
+def test_concurrent_misses_compute_once() -> None:
+    cache = TTLCache(5)
+    calls: list[int] = []
+
+    def slow() -> str:
+        calls.append(1)
+        time.sleep(0.2)
+        return "v"
+
+    out: list[str] = []
+    threads = [threading.Thread(target=lambda: out.append(cache.get("k", slow))) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert out == ["v"] * 20 and len(calls) == 1
+
+
+def test_zero_ttl_and_unkept_values_are_not_cached() -> None:
+    calls: list[int] = []
+    off = TTLCache(0)
+    off.get("k", lambda: calls.append(1))
+    off.get("k", lambda: calls.append(1))
+    assert len(calls) == 2
+    cache = TTLCache(5)
+    assert cache.get("k", lambda: None, keep=lambda v: v is not None) is None
+    assert cache.get("k", lambda: 3, keep=lambda v: v is not None) == 3
+    assert cache.get("k", lambda: 4) == 3
