@@ -22,6 +22,13 @@ class TTLCache:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def peek(self, key: str) -> tuple[bool, Any]:
+        """``(True, value)`` for a live entry, ``(False, None)`` otherwise; never blocks."""
+        hit = self._data.get(key)
+        if self.ttl_s > 0 and hit is not None and hit[0] > time.monotonic():
+            return True, hit[1]
+        return False, None
+
     def get(self, key: str, compute: Callable[[], T], *, keep: Callable[[T], bool] = lambda _: True) -> T:
         """The cached value of ``key``, or ``compute()`` (kept only when ``keep`` says so)."""
         if self.ttl_s <= 0:

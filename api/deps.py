@@ -1,4 +1,8 @@
-"""Dependencies shared by the hub's routes: settings, the stores, and the caller's verified identity."""
+"""Dependencies shared by the hub's routes: settings, the stores, and the caller's verified identity.
+
+They are ``async`` because none of them blocks (token checks are CPU only): FastAPI then calls them
+on the event loop instead of sending each one through its thread pool.
+"""
 
 from __future__ import annotations
 
@@ -17,37 +21,37 @@ TOKEN_URL = "/api/v1/auth/token"
 bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 
 
-def get_index(request: Request) -> Index:
+async def get_index(request: Request) -> Index:
     return request.app.state.index  # type: ignore[no-any-return]
 
 
-def get_objects(request: Request) -> ObjectStore:
+async def get_objects(request: Request) -> ObjectStore:
     return request.app.state.objects  # type: ignore[no-any-return]
 
 
-def get_api_settings(request: Request) -> ApiSettings:
+async def get_api_settings(request: Request) -> ApiSettings:
     return request.app.state.api_settings  # type: ignore[no-any-return]
 
 
-def get_auth_settings(request: Request) -> AuthSettings:
+async def get_auth_settings(request: Request) -> AuthSettings:
     return request.app.state.auth_settings  # type: ignore[no-any-return]
 
 
-def get_identities(request: Request) -> IdentityStore:
-    return IdentityStore(get_index(request).db["identities"])
+async def get_identities(request: Request) -> IdentityStore:
+    return IdentityStore(request.app.state.index.db["identities"])
 
 
 def unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_claims(request: Request, token: Annotated[str | None, Depends(bearer)]) -> TokenClaims:
+async def current_claims(request: Request, token: Annotated[str | None, Depends(bearer)]) -> TokenClaims:
     """The verified claims of the bearer token; 401 when it is missing, expired or tampered with."""
     if not token:
         raise unauthorized(
             "not authenticated: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)"
         )
-    auth = get_auth_settings(request)
+    auth: AuthSettings = request.app.state.auth_settings
     try:
         return decode_token(token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm)
     except TokenError as exc:

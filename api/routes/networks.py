@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from api.cache import TTLCache
@@ -108,18 +110,28 @@ def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]
     return to_dict(index.get_network(key))
 
 
+async def _cached(cache: TTLCache, key: str, compute: Callable[[], Any], **kw: Any) -> Any:
+    """A live cached value straight from the event loop; a miss is computed in the thread pool."""
+    hit, value = cache.peek(key)
+    if hit:
+        return value
+    return await run_in_threadpool(cache.get, key, compute, **kw)
+
+
 def _scopes_or_none(index: Index, key: str) -> list[str] | None:
     doc = index.db["networks"].find_one({"_id": key}, {"scopes": 1})
     return None if doc is None else list(doc.get("scopes", []))
 
 
 @router.get("/{key}/status", summary="Tasks per state", response_model=NetworkStatus)
-def network_status(key: str, request: Request, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
+async def network_status(key: str, request: Request, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
     cache: TTLCache = request.app.state.status_cache
-    scopes = cache.get(f"scopes/{key}", lambda: _scopes_or_none(index, key), keep=lambda s: s is not None)
+    scopes = await _cached(
+        cache, f"scopes/{key}", lambda: _scopes_or_none(index, key), keep=lambda s: s is not None
+    )
     if scopes is None or not visible_scopes(claims, scopes):
         raise NotFound(f"network {key} not found")
-    counts = cache.get(f"counts/{key}", lambda: index.tasks.counts(key))
+    counts = await _cached(cache, f"counts/{key}", lambda: index.tasks.counts(key))
     total = sum(counts.values())
     finished = sum(n for s, n in counts.items() if TaskStatus(s) in TERMINAL)
     return NetworkStatus(
