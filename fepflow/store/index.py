@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, MongoClient, UpdateOne
+from pymongo import ASCENDING, IndexModel, MongoClient
 from pymongo.collection import Collection
 from pymongo.database import Database
 
@@ -25,7 +25,7 @@ from fepflow.models.systems import ChemicalSystem
 from fepflow.models.tasks import Task, utcnow
 from fepflow.models.transformations import Transformation
 from fepflow.settings import MongoSettings
-from fepflow.store.bulk import bulk_upsert
+from fepflow.store.bulk import insert_new
 from fepflow.store.pages import Page, page_query
 from fepflow.store.results import ResultIndex
 from fepflow.store.tasks import TaskQueue
@@ -120,16 +120,16 @@ class Index:
         created: dict[str, int] = {}
         now = utcnow()
         for name, items in by_collection.items():
-            ops = []
+            docs = []
             for key, model in items.items():
-                doc = {"type": model.type_name, "data": model.keyed_dict(), "created_at": now}
+                doc = {"_id": key, "type": model.type_name, "data": model.keyed_dict(), "created_at": now}
                 if hasattr(model, "name"):
                     doc["name"] = model.name
-                update: dict[str, Any] = {"$setOnInsert": doc}
-                if extra and name in extra:
-                    update.update(extra[name])
-                ops.append(UpdateOne({"_id": key}, update, upsert=True))
-            created[name] = bulk_upsert(self.db[name], ops)
+                docs.append(doc)
+            update = (extra or {}).get(name, {})
+            created[name] = insert_new(
+                self.db[name], docs, add_to_set=update.get("$addToSet"), set_fields=update.get("$set")
+            )
         return created
 
     def submit_network(

@@ -11,13 +11,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
 
 from fepflow.models.states import InvalidTransition, TaskStatus, check_transition, sources_of
 from fepflow.models.tasks import Task, utcnow
 from fepflow.store.batched import find_in
-from fepflow.store.bulk import bulk_upsert
+from fepflow.store.bulk import insert_new
 from fepflow.store.pages import Page, page_query
 
 STAMP = {
@@ -70,16 +70,14 @@ class TaskQueue:
 
     def add(self, tasks: list[Task], *, network_key: str | None = None) -> int:
         """Insert tasks that do not exist yet; existing ones only learn of ``network_key``."""
-        ops = []
+        docs = []
         for task in tasks:
             doc = task.model_dump(exclude={"key", "transformation_key", "networks"})
+            doc["_id"] = task.key
             doc["transformation"] = task.transformation_key
             doc["status"] = task.status.value
-            update: dict[str, Any] = {"$setOnInsert": doc}
-            if network_key:
-                update["$addToSet"] = {"networks": network_key}
-            ops.append(UpdateOne({"_id": task.key}, update, upsert=True))
-        return bulk_upsert(self.coll, ops)
+            docs.append(doc)
+        return insert_new(self.coll, docs, add_to_set={"networks": network_key} if network_key else None)
 
     def get(self, key: str) -> Task:
         doc = self.coll.find_one({"_id": key})

@@ -166,3 +166,18 @@ def test_results_gather_repeats_as_json_and_csv(
     assert result.status_code == 200 and result.json()["summary"]["ligand"] == "methanol"
     archive = hub.get(f"/api/v1/networks/{net}/archive", headers=bearer([SCOPE])).json()
     assert len(archive["tasks"]) == 4 and len(archive["drs_ids"]) == 2
+
+
+def test_the_same_network_in_a_second_scope_is_new_there(hub: TestClient, hub_index: Index) -> None:
+    first = submit_smiles(hub, MOLS)
+    assert first.status_code == 201
+    both = bearer([SCOPE, OTHER_SCOPE])
+    body = {"scope": OTHER_SCOPE, "ligands": [{"name": n, "smiles": s} for n, s in MOLS.items()]}
+    second = hub.post("/api/v1/networks", json=body, headers=both)
+    assert second.status_code == 201 and second.json()["network"] == first.json()["network"]
+    assert sum(second.json()["created_documents"].values()) == 0
+    doc = hub_index.db["networks"].find_one({"_id": first.json()["network"]})
+    assert sorted(doc["scopes"]) == sorted([SCOPE, OTHER_SCOPE]) and doc["n_edges"] == 3
+    assert hub.post("/api/v1/networks", json=body, headers=both).status_code == 200
+    seen = hub.get(f"/api/v1/networks/{first.json()['network']}", headers=bearer([OTHER_SCOPE])).json()
+    assert seen["scopes"] == [OTHER_SCOPE]  # the other scope is not revealed
