@@ -1,0 +1,204 @@
+"""Hybrid topology without AmberTools: bookkeeping, schedule, positions, and end-state energies on
+small hand-made force fields (every term type the GAFF systems have: bonds, angles, proper torsions,
+charges, Lennard-Jones, 1-2/1-3 exclusions and scaled 1-4 pairs)."""
+
+from __future__ import annotations
+
+import numpy as np
+import openmm
+import pytest
+from openmm import unit
+from rdkit.Chem import rdDistGeom
+
+from fepflow.hybrid import (
+    HybridAtoms,
+    HybridError,
+    build_hybrid,
+    default_windows,
+    hybrid_positions,
+    lambda_values,
+    schedule,
+)
+from fepflow.hybrid.positions import superpose
+from fepflow.mapping import map_ligands
+from fepflow.models import SmallMoleculeComponent
+
+LJ = {"H": (0.25, 0.07), "C": (0.34, 0.36), "O": (0.30, 0.88), "Cl": (0.35, 1.1)}
+
+
+def toy_system(molecule: SmallMoleculeComponent) -> tuple[openmm.System, np.ndarray]:
+    """A vacuum System with made-up but complete parameters, and a 3D conformer (nm)."""
+    mol = molecule.to_rdkit()
+    params = rdDistGeom.ETKDGv3()
+    params.randomSeed = 42
+    rdDistGeom.EmbedMolecule(mol, params)
+    x = mol.GetConformer().GetPositions() / 10.0
+    system = openmm.System()
+    for atom in mol.GetAtoms():
+        system.addParticle(atom.GetMass())
+    bonds = openmm.HarmonicBondForce()
+    angles = openmm.HarmonicAngleForce()
+    torsions = openmm.PeriodicTorsionForce()
+    nb = openmm.NonbondedForce()
+    nb.setNonbondedMethod(openmm.NonbondedForce.NoCutoff)
+    pairs = []
+    for b in mol.GetBonds():
+        i, j = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+        z = b.GetBeginAtom().GetAtomicNum() + b.GetEndAtom().GetAtomicNum()
+        bonds.addBond(i, j, np.linalg.norm(x[i] - x[j]) * 1.02, 2.0e5 + 1e3 * z)
+        pairs.append((i, j))
+    for atom in mol.GetAtoms():
+        j = atom.GetIdx()
+        nbrs = [n.GetIdx() for n in atom.GetNeighbors()]
+        for a in range(len(nbrs)):
+            for c in range(a + 1, len(nbrs)):
+                i, k = nbrs[a], nbrs[c]
+                u, v = x[i] - x[j], x[k] - x[j]
+                theta = np.arccos(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))
+                angles.addAngle(i, j, k, theta * 0.98, 400.0 + 10 * atom.GetAtomicNum())
+    for b in mol.GetBonds():
+        j, k = b.GetBeginAtomIdx(), b.GetEndAtomIdx()
+        for i in (n.GetIdx() for n in mol.GetAtomWithIdx(j).GetNeighbors() if n.GetIdx() != k):
+            for m in (n.GetIdx() for n in mol.GetAtomWithIdx(k).GetNeighbors() if n.GetIdx() != j):
+                torsions.addTorsion(i, j, k, m, 3, 0.0, 0.6 + 0.1 * mol.GetAtomWithIdx(m).GetAtomicNum())
+                torsions.addTorsion(i, j, k, m, 1, np.pi, 0.3)
+    charges = [0.1 * ((a.GetIdx() * 7) % 5 - 2) for a in mol.GetAtoms()]
+    charges = [q - sum(charges) / len(charges) for q in charges]
+    for atom, q in zip(mol.GetAtoms(), charges, strict=True):
+        sigma, eps = LJ[atom.GetSymbol()]
+        nb.addParticle(q, sigma, eps)
+    nb.createExceptionsFromBonds(pairs, 0.8333, 0.5)
+    for force in (bonds, angles, torsions, nb):
+        system.addForce(force)
+    return system, x
+
+
+def energy(system: openmm.System, x: np.ndarray, values: dict[str, float] | None = None) -> float:
+    context = openmm.Context(
+        system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
+    )
+    context.setPositions(x * unit.nanometer)
+    for name, value in (values or {}).items():
+        context.setParameter(name, value)
+    return float(context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole))
+
+
+def valence_touching(system: openmm.System, unique: set[int]) -> openmm.System:
+    """Only the bonds, angles and torsions that involve an atom of ``unique``."""
+    out = openmm.System()
+    for i in range(system.getNumParticles()):
+        out.addParticle(system.getParticleMass(i))
+    for force in system.getForces():
+        if isinstance(force, openmm.HarmonicBondForce):
+            new = openmm.HarmonicBondForce()
+            for n in range(force.getNumBonds()):
+                p = force.getBondParameters(n)
+                if set(p[:2]) & unique:
+                    new.addBond(*p)
+        elif isinstance(force, openmm.HarmonicAngleForce):
+            new = openmm.HarmonicAngleForce()
+            for n in range(force.getNumAngles()):
+                p = force.getAngleParameters(n)
+                if set(p[:3]) & unique:
+                    new.addAngle(*p)
+        elif isinstance(force, openmm.PeriodicTorsionForce):
+            new = openmm.PeriodicTorsionForce()
+            for n in range(force.getNumTorsions()):
+                p = force.getTorsionParameters(n)
+                if set(p[:4]) & unique:
+                    new.addTorsion(*p)
+        else:
+            continue
+        out.addForce(new)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("smiles_a", "smiles_b"),
+    [("CC", "CO"), ("Cc1ccccc1", "Oc1ccccc1"), ("c1ccccc1", "Cc1ccccc1"), ("CCCl", "CCO"), ("CO", "CO")],
+)
+def test_end_states_equal_the_real_molecules(smiles_a: str, smiles_b: str) -> None:
+    a, b = SmallMoleculeComponent.from_smiles(smiles_a), SmallMoleculeComponent.from_smiles(smiles_b)
+    mapping = map_ligands(a, b)
+    sys_a, x_a = toy_system(a)
+    sys_b, x_b = toy_system(b)
+    hybrid = build_hybrid(sys_a, range(sys_a.getNumParticles()), sys_b, mapping.pairs)
+    atoms = hybrid.atoms
+    x = hybrid_positions(x_a, x_b, atoms)
+    b_idx = atoms.state_b_ligand()
+    unique_b = {j for j, h in enumerate(b_idx) if h in atoms.unique_b}
+    unique_a = set(atoms.unique_a)
+    e0 = energy(hybrid.system, x, lambda_values(0.0))
+    e1 = energy(hybrid.system, x, lambda_values(1.0))
+    ref0 = energy(sys_a, x[: atoms.n_a]) + energy(valence_touching(sys_b, unique_b), x[b_idx])
+    ref1 = energy(sys_b, x[b_idx]) + energy(valence_touching(sys_a, unique_a), x[: atoms.n_a])
+    assert e0 == pytest.approx(ref0, abs=1e-6)
+    assert e1 == pytest.approx(ref1, abs=1e-6)
+    if atoms.unique_a or atoms.unique_b:
+        assert e0 != pytest.approx(e1, abs=1e-3)
+
+
+def test_softcore_keeps_overlapping_unique_atoms_finite() -> None:
+    a, b = SmallMoleculeComponent.from_smiles("CC"), SmallMoleculeComponent.from_smiles("CO")
+    sys_a, x_a = toy_system(a)
+    sys_b, x_b = toy_system(b)
+    hybrid = build_hybrid(sys_a, range(sys_a.getNumParticles()), sys_b, map_ligands(a, b).pairs)
+    x = hybrid_positions(x_a, x_b, hybrid.atoms)
+    for lam in schedule(11):
+        assert np.isfinite(energy(hybrid.system, x, lambda_values(lam)))
+    # put B's unique oxygen on top of A's unique carbon: they never interact, so no blow-up
+    o = next(iter(sorted(hybrid.atoms.unique_b)))
+    c = next(
+        i for i in sorted(hybrid.atoms.unique_a) if sys_a.getParticleMass(i).value_in_unit(unit.dalton) > 2
+    )
+    x2 = x.copy()
+    x2[o] = x2[c] + 1e-3
+    assert np.isfinite(energy(hybrid.system, x2, lambda_values(0.5)))
+
+
+def test_hybrid_atom_bookkeeping() -> None:
+    # A: 5 ligand atoms then 3 environment particles; B: 4 atoms, 3 mapped
+    atoms = HybridAtoms.from_mapping(8, [0, 1, 2, 3, 4], 4, [(0, 0), (1, 2), (3, 1)])
+    assert atoms.core == {0, 1, 3}
+    assert atoms.unique_a == {2, 4}
+    assert atoms.unique_b == {8}
+    assert atoms.hybrid_of_b == {0: 0, 2: 1, 1: 3, 3: 8}
+    assert atoms.n_hybrid == 9
+    assert [atoms.kind(h) for h in (0, 2, 5, 8)] == ["core", "a", "env", "b"]
+    assert atoms.state_b_ligand() == [0, 3, 1, 8]
+    with pytest.raises(HybridError, match="outside"):
+        HybridAtoms.from_mapping(8, [0, 1], 4, [(5, 0)])
+    with pytest.raises(HybridError, match="empty"):
+        HybridAtoms.from_mapping(8, [0, 1], 4, [])
+
+
+def test_schedule() -> None:
+    assert schedule() == pytest.approx([i / 10 for i in range(11)])
+    v0, v1, half = lambda_values(0.0), lambda_values(1.0), lambda_values(0.5)
+    assert set(v0.values()) == {0.0} and set(v1.values()) == {1.0}
+    # at the midpoint A's unique charges are off and B's unique atoms fully grown, still uncharged
+    assert half["lambda_electrostatics_delete"] == 1.0 and half["lambda_sterics_insert"] == 1.0
+    assert half["lambda_sterics_delete"] == 0.0 and half["lambda_electrostatics_insert"] == 0.0
+    assert lambda_values(0.25)["lambda_electrostatics_delete"] == 0.5
+    assert default_windows(2) == 11 and default_windows(7) == 17 and default_windows(100) == 31
+    with pytest.raises(ValueError):
+        lambda_values(1.5)
+
+
+def test_superpose_recovers_a_rigid_motion() -> None:
+    rng = np.random.default_rng(3)
+    mobile = rng.normal(size=(6, 3))
+    q, _ = np.linalg.qr(rng.normal(size=(3, 3)))
+    if np.linalg.det(q) < 0:
+        q[:, 0] *= -1
+    target = mobile @ q.T + np.array([1.0, -2.0, 0.5])
+    rot, shift = superpose(mobile, target)
+    assert np.allclose(mobile @ rot.T + shift, target, atol=1e-10)
+
+
+def test_unsupported_forces_are_refused() -> None:
+    a = SmallMoleculeComponent.from_smiles("CC")
+    sys_a, _ = toy_system(a)
+    sys_a.addForce(openmm.GBSAOBCForce())
+    with pytest.raises(HybridError, match="GBSAOBCForce"):
+        build_hybrid(sys_a, range(8), toy_system(a)[0], [(0, 0)])
