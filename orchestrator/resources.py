@@ -17,50 +17,49 @@ from fepflow.store.objects import ObjectStore, open_object_store
 
 
 class IndexResource(ConfigurableResource):  # type: ignore[misc]
-    """The MongoDB index."""
+    """The MongoDB index. Fields left unset come from the ``FEPFLOW_MONGO_*`` variables at run time."""
 
     url: str
-    database: str = "fepflow"
-    timeout_ms: int = 5000
+    database: str | None = None
+    timeout_ms: int | None = None
 
     def open(self) -> Index:
-        return Index.from_settings(
-            MongoSettings(url=self.url, database=self.database, timeout_ms=self.timeout_ms)
-        )
+        given = {"url": self.url, "database": self.database, "timeout_ms": self.timeout_ms}
+        return Index.from_settings(MongoSettings(**{k: v for k, v in given.items() if v not in (None, "")}))
 
 
 class ObjectStoreResource(ConfigurableResource):  # type: ignore[misc]
-    """The content-addressed object store (file:// or s3://)."""
+    """The content-addressed object store (file:// or s3://).
+
+    Fields left unset come from the ``FEPFLOW_OBJECTS_*`` variables at run time, so optional S3
+    settings need not be set at all where the store is a folder.
+    """
 
     url: str
     s3_endpoint_url: str | None = None
-    s3_region: str = "us-east-1"
+    s3_region: str | None = None
     s3_access_key_id: str | None = None
     s3_secret_access_key: str | None = None
 
     def open(self) -> ObjectStore:
+        given = {
+            "url": self.url,
+            "s3_endpoint_url": self.s3_endpoint_url,
+            "s3_region": self.s3_region,
+            "s3_access_key_id": self.s3_access_key_id,
+            "s3_secret_access_key": self.s3_secret_access_key,
+        }
         return open_object_store(
-            ObjectStoreSettings(
-                url=self.url,
-                s3_endpoint_url=self.s3_endpoint_url or None,
-                s3_region=self.s3_region,
-                s3_access_key_id=self.s3_access_key_id or None,
-                s3_secret_access_key=self.s3_secret_access_key or None,
-            )
+            ObjectStoreSettings(**{k: v for k, v in given.items() if v not in (None, "")})
         )
 
 
 def resources_from_env() -> dict[str, ConfigurableResource]:
-    """Resources whose settings Dagster reads from the environment at run time."""
+    """Resources whose settings are read from the environment at run time: the two URLs through
+    Dagster's ``EnvVar`` (shown in Dagit), everything else by pydantic-settings when opened."""
     return {
-        "index": IndexResource(url=EnvVar("FEPFLOW_MONGO_URL"), database=EnvVar("FEPFLOW_MONGO_DATABASE")),
-        "objects": ObjectStoreResource(
-            url=EnvVar("FEPFLOW_OBJECTS_URL"),
-            s3_endpoint_url=EnvVar("FEPFLOW_OBJECTS_S3_ENDPOINT_URL"),
-            s3_region=EnvVar("FEPFLOW_OBJECTS_S3_REGION"),
-            s3_access_key_id=EnvVar("FEPFLOW_OBJECTS_S3_ACCESS_KEY_ID"),
-            s3_secret_access_key=EnvVar("FEPFLOW_OBJECTS_S3_SECRET_ACCESS_KEY"),
-        ),
+        "index": IndexResource(url=EnvVar("FEPFLOW_MONGO_URL")),
+        "objects": ObjectStoreResource(url=EnvVar("FEPFLOW_OBJECTS_URL")),
         "engine": EngineResource(),
     }
 

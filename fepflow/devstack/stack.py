@@ -16,6 +16,7 @@ from pathlib import Path
 
 from fepflow.devstack.processes import ManagedProcess, ServerStartError, port_open, stop_stale
 from fepflow.devstack.servers import _bin, mongo_process
+from fepflow.engine.slots import Slot, detect_gpus, plan_slots
 
 DAGSTER_INSTANCE = """\
 # Written by `make dev` at every start: the embedded default's Dagster instance (SQLite).
@@ -26,13 +27,25 @@ run_coordinator:
   module: dagster._core.run_coordinator
   class: QueuedRunCoordinator
   config:
-    max_concurrent_runs: {max_runs}
     dequeue_interval_seconds: 1
 run_monitoring:
   enabled: true
   start_timeout_seconds: 180
   poll_interval_seconds: 15
+concurrency:
+  runs:
+    max_concurrent_runs: {max_runs}
+  pools:
+    # the `gpu` pool: one simulation per device slot of this host ({slots})
+    default_limit: {gpu_slots}
+    granularity: op
+sensors:
+  use_threads: true
+  num_workers: 2
+  num_submit_workers: 2
 telemetry:
+  enabled: false
+nux:
   enabled: false
 """
 
@@ -74,6 +87,10 @@ class StackConfig:
             "FEPFLOW_OBJECTS_URL": self.objects_url,
             "FEPFLOW_API_PUBLIC_URL": f"http://{self.host}:{self.api_port}",
             "FEPFLOW_AUTH_ENVIRONMENT": "development",
+            "FEPFLOW_ENGINE_WORK_DIR": str(self.home / "work"),
+            "FEPFLOW_ENGINE_CACHE_DIR": str(self.home / "cache"),
+            "FEPFLOW_ENGINE_SLOT_DIR": str(self.home / "slots"),
+            "FEPFLOW_ORCHESTRATOR_HUB_URL": f"http://{self.host}:{self.api_port}",
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
@@ -128,8 +145,15 @@ class EmbeddedStack:
     def _write_dagster_instance(self) -> None:
         home = self.config.dagster_home
         (home / "storage").mkdir(parents=True, exist_ok=True)
+        slots = engine_slots()
         (home / "dagster.yaml").write_text(
-            DAGSTER_INSTANCE.format(storage=home / "storage", max_runs=self.config.max_concurrent_runs)
+            DAGSTER_INSTANCE.format(
+                storage=home / "storage",
+                # every slot busy plus one run for the estimates: runs beyond wait in the cheap queue
+                max_runs=max(self.config.max_concurrent_runs, len(slots) + 1),
+                gpu_slots=len(slots),
+                slots=", ".join(s.name for s in slots),
+            )
         )
 
     def _proc(self, name: str, argv: list[str], port: int | None, timeout_s: float = 90.0) -> ManagedProcess:
@@ -240,6 +264,19 @@ class EmbeddedStack:
             proc.stop()
         self.processes.clear()
         (self.config.home / "stack.json").unlink(missing_ok=True)
+
+
+def engine_slots() -> list[Slot]:
+    """This host's simulation slots, from the FEPFLOW_ENGINE_* settings (read now)."""
+    from fepflow.settings import EngineSettings
+
+    e = EngineSettings()
+    return plan_slots(
+        detect_gpus(e.gpu_devices),
+        slots_per_gpu=e.slots_per_gpu,
+        cpu_slots=e.cpu_slots,
+        cpu_threads=e.cpu_threads,
+    )
 
 
 def _jsonable(data: dict[str, object]) -> dict[str, object]:

@@ -1,0 +1,157 @@
+"""The orchestration with the Dagster daemon running: the embedded stack as real processes.
+
+Tasks inserted in MongoDB are picked up by the task sensor, simulated (harmonic oscillators with an
+exact answer, real OpenMM), published and indexed. A run worker killed mid-simulation is noticed, its
+task goes back to waiting, the next run resumes from the checkpoint, and the task ends with one
+result, not two.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from factories import harmonic_network
+
+from fepflow.devstack.processes import free_port
+from fepflow.devstack.stack import EmbeddedStack, StackConfig
+from fepflow.models.states import TaskStatus
+from fepflow.store.index import Index
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+STACK_ENV = {
+    "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": "1",
+    "FEPFLOW_ENGINE_GPU_DEVICES": "none",
+    "FEPFLOW_ENGINE_CPU_SLOTS": "2",
+    "FEPFLOW_ENGINE_CPU_THREADS": "1",
+    "FEPFLOW_ENGINE_HEARTBEAT_S": "1",
+    "FEPFLOW_ENGINE_STALE_AFTER_S": "30",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[EmbeddedStack]:
+    saved = {k: os.environ.get(k) for k in STACK_ENV}
+    os.environ.update(STACK_ENV)
+    config = StackConfig(
+        home=tmp_path_factory.mktemp("stack"),
+        workdir=repo_root,
+        mongo_port=free_port(),
+        dagit_port=free_port(),
+        api_port=free_port(),
+    )
+    running = EmbeddedStack(config)
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture()
+def index(stack: EmbeddedStack) -> Iterator[Index]:
+    idx = Index.connect(stack.config.mongo_url, "fepflow")
+    try:
+        yield idx
+    finally:
+        idx.close()
+
+
+def _wait(what: str, condition: object, timeout_s: float, stack: EmbeddedStack) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        dead = stack.failed()
+        assert not dead, f"stack process died: {[p.name for p in dead]}\n{dead[0].log_tail()}"
+        time.sleep(0.5)
+    logs = "\n".join(f"--- {p.name}\n{p.log_tail()}" for p in stack.processes if p.name.startswith("dagster"))
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}\n{logs}")
+
+
+def test_inserted_tasks_end_complete_with_indexed_results(stack: EmbeddedStack, index: Index) -> None:
+    network = harmonic_network(3, name="daemon")
+    report = index.submit_network(network, scope="e2e-daemon")
+    _wait("3 complete tasks", lambda: index.tasks.counts(network.key)["complete"] == 3, 300, stack)
+    for key in report.task_keys:
+        task = index.tasks.get(key)
+        assert task.attempts == 1
+        assert index.results.coll.count_documents({"task": key}) == 1
+        summary = index.results.get(task.result.result_key)["summary"]  # type: ignore[union-attr]
+        tol = max(4 * summary["ddg_kcal_mol"], 0.05)
+        assert summary["dg_kcal_mol"] == pytest.approx(summary["exact_dg_kcal_mol"], abs=tol)
+    # the estimates sensor refreshes the downstream assets as results land
+    _wait(
+        "the network summary",
+        lambda: (
+            (index.coll("network_summaries").find_one({"_id": network.key}) or {}).get("n_estimates") == 3
+        ),
+        120,
+        stack,
+    )
+
+
+def _run_worker_pids(run_id: str) -> list[int]:
+    """The run worker of ``run_id``: the code server starts it with multiprocessing (its command line
+    does not name the run), and it starts the log-capture processes whose command lines do."""
+    out = subprocess.run(["pgrep", "-f", run_id], capture_output=True, text=True, check=False).stdout
+    workers = set()
+    for pid in (int(p) for p in out.split()):
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            parent_cmd = Path(f"/proc/{ppid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, ValueError, IndexError):
+            continue
+        if "multiprocessing.spawn" in parent_cmd:
+            workers.add(ppid)
+    return sorted(workers)
+
+
+def test_killed_run_worker_resumes_from_its_checkpoint(stack: EmbeddedStack, index: Index) -> None:
+    network = harmonic_network(
+        1,
+        name="daemon kill",
+        production_iterations=1200,
+        checkpoint_interval_iterations=20,
+        steps_per_iteration=100,
+    )
+    key = index.submit_network(network, scope="e2e-daemon").task_keys[0]
+    workdir = stack.config.home / "work" / key
+
+    def checkpointed() -> bool:
+        task = index.tasks.get(key)
+        return task.status is TaskStatus.RUNNING and any(workdir.glob("*snapshots*/*"))
+
+    _wait("the task to run and write a checkpoint", checkpointed, 180, stack)
+    first = index.tasks.get(key)
+    assert first.run_id is not None
+    pids = _run_worker_pids(first.run_id)
+    assert pids, "no run worker process found for the run"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+
+    _wait(
+        "the task to complete after the kill",
+        lambda: index.tasks.get(key).status is TaskStatus.COMPLETE,
+        300,
+        stack,
+    )
+    done = index.tasks.get(key)
+    assert done.attempts == 2
+    assert done.run_id != first.run_id
+    assert index.results.coll.count_documents({"task": key}) == 1
+    summary = index.results.get(done.result.result_key)["summary"]  # type: ignore[union-attr]
+    leg = summary["legs"]["oscillators"]
+    assert leg["resumed"] is True
+    assert leg["n_iterations"] == 1200
