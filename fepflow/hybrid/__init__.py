@@ -4,15 +4,18 @@ from fepflow.hybrid.atoms import HybridAtoms, HybridError
 from fepflow.hybrid.factory import LAMBDA_PARAMETERS, HybridSystem, build_hybrid
 from fepflow.hybrid.positions import hybrid_positions
 from fepflow.hybrid.schedule import default_windows, lambda_values, schedule
+from fepflow.hybrid.states import HybridLambdaState, hybrid_states
 
 __all__ = [
     "LAMBDA_PARAMETERS",
     "HybridAtoms",
     "HybridError",
+    "HybridLambdaState",
     "HybridSystem",
     "build_hybrid",
     "default_windows",
     "hybrid_positions",
+    "hybrid_states",
     "lambda_values",
     "schedule",
 ]

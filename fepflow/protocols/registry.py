@@ -26,6 +26,7 @@ _PROTOCOLS: dict[str, str] = {
 _CLASSES: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.hydration:AbsoluteHydrationProtocol",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceProtocol",
+    "relative-hydration": "fepflow.protocols.relative_hydration:RelativeHydrationProtocol",
 }
 
 

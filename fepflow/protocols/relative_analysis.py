@@ -1,0 +1,179 @@
+"""The simulate and analyse units of the relative hydration protocol.
+
+    ΔΔG_hyd(A -> B) = ΔG_hyd(B) - ΔG_hyd(A) = ΔG_solvent(A -> B) - ΔG_vacuum(A -> B)
+
+The solvent leg gets the end states' dispersion correction ``C_B / <V> - C_A / <V>``
+(:mod:`fepflow.hybrid.dispersion`), with ``<V>`` the mean box volume of the replicas at the last
+checkpoint (the setup box when none can be read).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from openmm import unit
+
+from fepflow.analysis.mbar import MBARResult, analyse_reduced_energies, decorrelated_indices, kT_kcal_per_mol
+from fepflow.analysis.plots import plot_convergence, plot_overlap_matrix
+from fepflow.engine.platforms import PlatformChoice
+from fepflow.engine.sampling import SamplingOutcome, run_multistate
+from fepflow.engine.storage import open_reporter, read_last_iteration, read_reduced_energies
+from fepflow.hybrid.states import hybrid_states
+from fepflow.models.transformations import Transformation
+from fepflow.protocols.base import TaskResult
+from fepflow.protocols.hydration_analysis import MIN_NEIGHBOUR_OVERLAP, leg_summary, versions, write_summary
+from fepflow.protocols.hydration_simulate import leg_platform, sampler_config
+from fepflow.protocols.relative_settings import RelativeSettings
+from fepflow.protocols.relative_setup import load_leg
+
+KJ_PER_KCAL = 4.184
+LEGS = ("solvent", "vacuum")
+
+
+def simulate_leg(
+    leg_name: str,
+    workdir: Path,
+    settings: RelativeSettings,
+    platform: PlatformChoice,
+    *,
+    extend_iterations: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+) -> SamplingOutcome:
+    """Run, resume or extend one hybrid leg; its storage is ``<workdir>/<leg>.nc``."""
+    leg, _ = load_leg(workdir / "setup", leg_name)
+    lambdas = json.loads((workdir / "setup" / "done.json").read_text())["lambdas"]
+    pressure = settings.thermo.pressure_bar if leg.periodic else None
+    states = hybrid_states(leg.system, lambdas, settings.thermo.temperature_K, pressure)
+    box = leg.box_vectors_nm * unit.nanometer if leg.box_vectors_nm is not None else None
+    return run_multistate(
+        states,
+        leg.positions_nm * unit.nanometer,
+        workdir / f"{leg_name}.nc",
+        sampler_config(settings),  # type: ignore[arg-type]  # reads .simulation only
+        leg_platform(leg.system.getNumParticles(), leg.periodic, platform),
+        box_vectors=box,
+        extend_iterations=extend_iterations,
+        progress=progress,
+    )
+
+
+def mean_volume_nm3(storage_path: Path, fallback_box_nm: np.ndarray | None) -> float | None:
+    """Mean box volume over the replicas at the last checkpoint, else the fallback box's."""
+    try:
+        last = read_last_iteration(storage_path)
+        with open_reporter(storage_path) as reporter:
+            interval = int(reporter.checkpoint_interval)
+            for iteration in (last, last - last % interval):
+                states = reporter.read_sampler_states(iteration=iteration, analysis_particles_only=False)
+                if states:
+                    volumes = [float(s.volume.value_in_unit(unit.nanometer**3)) for s in states]
+                    return float(np.mean(volumes))
+    except Exception:
+        pass
+    if fallback_box_nm is None:
+        return None
+    return float(abs(np.linalg.det(np.asarray(fallback_box_nm))))
+
+
+def analyse_task(
+    transformation: Transformation,
+    settings: RelativeSettings,
+    setup: dict[str, Any],
+    outcomes: dict[str, SamplingOutcome],
+    workdir: Path,
+    *,
+    repeat: int,
+    platform_name: str,
+    timings: dict[str, float],
+    mapping_svg: str | None = None,
+) -> TaskResult:
+    temperature = settings.thermo.temperature_K
+    kt = kT_kcal_per_mol(temperature)
+    bundle = workdir / "bundle"
+    bundle.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    legs: dict[str, dict[str, Any]] = {}
+    arrays: dict[str, np.ndarray] = {}
+    title_base = f"{setup['ligand_a']} -> {setup['ligand_b']}"
+    for leg_name, outcome in outcomes.items():
+        energies = read_reduced_energies(outcome.storage_path)
+        result: MBARResult = analyse_reduced_energies(energies)
+        summary = leg_summary(result, outcome, temperature)
+        summary["dg_kcal_mol"] = summary.pop("dg_decouple_kcal_mol")
+        summary["dg_error_kcal_mol"] = summary.pop("dg_decouple_error_kcal_mol")
+        legs[leg_name] = summary
+        keep, _, _ = decorrelated_indices(energies.u_kln)
+        arrays[f"{leg_name}_u_kln"] = energies.u_kln[:, :, keep].astype(np.float32)
+        arrays[f"{leg_name}_overlap"] = np.asarray(result.overlap_matrix, dtype=np.float32)
+        title = f"{title_base}, {leg_name} leg"
+        files[f"{leg_name}_overlap.png"] = plot_overlap_matrix(
+            result, bundle / f"{leg_name}_overlap.png", title=title
+        )
+        files[f"{leg_name}_convergence.png"] = plot_convergence(
+            result, bundle / f"{leg_name}_convergence.png", temperature_K=temperature, title=title
+        )
+    np.savez_compressed(bundle / "energies.npz", **arrays)  # type: ignore[arg-type]
+    files["energies.npz"] = bundle / "energies.npz"
+    if mapping_svg:
+        (bundle / "mapping.svg").write_text(mapping_svg)
+        files["mapping.svg"] = bundle / "mapping.svg"
+
+    leg, meta = load_leg(workdir / "setup", "solvent")
+    coefficients = meta.get("dispersion_coefficients_kj_mol_nm3")
+    lrc_kcal = 0.0
+    volume = None
+    if coefficients:
+        volume = mean_volume_nm3(outcomes["solvent"].storage_path, leg.box_vectors_nm)
+        if volume:
+            lrc_kcal = (coefficients[1] - coefficients[0]) / volume / KJ_PER_KCAL
+    solvent, vacuum = legs["solvent"], legs["vacuum"]
+    ddg = solvent["dg_kcal_mol"] + lrc_kcal - vacuum["dg_kcal_mol"]
+    err = math.hypot(solvent["dg_error_kcal_mol"], vacuum["dg_error_kcal_mol"])
+    warnings = [
+        f"{name} leg: smallest neighbour overlap {s['min_neighbour_overlap']:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
+        for name, s in legs.items()
+        if s["min_neighbour_overlap"] < MIN_NEIGHBOUR_OVERLAP
+    ] + [
+        f"{name} leg: forward and reverse halves disagree"
+        for name, s in legs.items()
+        if not s["forward_reverse_agree"]
+    ]
+    summary_all: dict[str, Any] = {
+        "protocol": "relative-hydration",
+        "transformation": transformation.key,
+        "ligand_a": setup["ligand_a"],
+        "ligand_b": setup["ligand_b"],
+        "repeat": repeat,
+        "ddg_hyd_kcal_mol": ddg,
+        "ddg_hyd_error_kcal_mol": err,
+        "dg_kcal_mol": ddg,
+        "ddg_kcal_mol": err,
+        "dispersion_correction_kcal_mol": lrc_kcal,
+        "mean_volume_nm3": volume,
+        "kT_kcal_mol": kt,
+        "sampling_ns_per_state": settings.simulation.production_iterations
+        * settings.simulation.steps_per_iteration
+        * settings.simulation.timestep_fs
+        * 1e-6,
+        "legs": legs,
+        "warnings": warnings,
+        "setup": setup,
+        "settings": settings.model_dump(mode="json"),
+        "platform": platform_name,
+        "host": socket.gethostname(),
+        "versions": versions(),
+        "timings": timings,
+    }
+    log = workdir / "task.log"
+    if log.exists():
+        files["task.log"] = log
+    files["summary.json"] = bundle / "summary.json"
+    result_obj = TaskResult(summary=summary_all, files=files)
+    write_summary(result_obj)
+    return result_obj
