@@ -1,7 +1,8 @@
 """A small in-process cache with a time limit, for answers many clients poll (task counts).
 
-Concurrent misses for one key are computed once (the others wait for that answer), so a burst of
-pollers costs the database one query per key per ``ttl_s``. Each hub process has its own cache.
+Concurrent misses for one key are computed once (the others wait for that answer). Once a value is
+older than ``ttl_s`` it is still served, for up to ``stale_s``, while a single refresh runs
+(stale-while-revalidate), so pollers never queue behind the database. Each hub process has its own.
 """
 
 from __future__ import annotations
@@ -9,50 +10,80 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 T = TypeVar("T")
 MAX_ENTRIES = 10_000
+State = Literal["fresh", "stale", "missing"]
 
 
 class TTLCache:
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, *, stale_factor: float = 10.0) -> None:
         self.ttl_s = ttl_s
-        self._data: dict[str, tuple[float, Any]] = {}
+        self.stale_s = ttl_s * stale_factor
+        self._data: dict[str, tuple[float, Any]] = {}  # key -> (stored at, value)
         self._locks: dict[str, threading.Lock] = {}
+        self._refreshing: set[str] = set()
         self._guard = threading.Lock()
 
-    def peek(self, key: str) -> tuple[bool, Any]:
-        """``(True, value)`` for a live entry, ``(False, None)`` otherwise; never blocks."""
+    def peek(self, key: str) -> tuple[State, Any]:
+        """How old the entry of ``key`` is, and its value; never blocks."""
         hit = self._data.get(key)
-        if self.ttl_s > 0 and hit is not None and hit[0] > time.monotonic():
-            return True, hit[1]
-        return False, None
+        if self.ttl_s <= 0 or hit is None:
+            return "missing", None
+        age = time.monotonic() - hit[0]
+        if age < self.ttl_s:
+            return "fresh", hit[1]
+        return ("stale", hit[1]) if age < self.stale_s else ("missing", None)
+
+    def claim_refresh(self, key: str) -> bool:
+        """True for the one caller that should refresh ``key`` now (False while another does)."""
+        with self._guard:
+            if key in self._refreshing:
+                return False
+            self._refreshing.add(key)
+            return True
+
+    def refresh(self, key: str, compute: Callable[[], T], keep: Callable[[T], bool] = lambda _: True) -> T:
+        """Compute and store ``key`` (after :meth:`claim_refresh`)."""
+        try:
+            value = compute()
+            if keep(value):
+                self._store(key, value)
+            else:
+                self._data.pop(key, None)
+            return value
+        finally:
+            with self._guard:
+                self._refreshing.discard(key)
 
     def get(self, key: str, compute: Callable[[], T], *, keep: Callable[[T], bool] = lambda _: True) -> T:
-        """The cached value of ``key``, or ``compute()`` (kept only when ``keep`` says so)."""
+        """The fresh value of ``key``, or ``compute()`` (kept only when ``keep`` says so); concurrent
+        callers of a missing key wait for one computation."""
         if self.ttl_s <= 0:
             return compute()
-        hit = self._data.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]  # type: ignore[no-any-return]
+        state, value = self.peek(key)
+        if state == "fresh":
+            return value  # type: ignore[no-any-return]
         with self._guard:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
-            hit = self._data.get(key)
-            if hit is not None and hit[0] > time.monotonic():
-                return hit[1]  # type: ignore[no-any-return]
+            state, value = self.peek(key)
+            if state == "fresh":
+                return value  # type: ignore[no-any-return]
             value = compute()
-            if not keep(value):
-                return value
-            with self._guard:
-                if len(self._data) >= MAX_ENTRIES:
-                    self._evict()
-                self._data[key] = (time.monotonic() + self.ttl_s, value)
+            if keep(value):
+                self._store(key, value)
             return value
 
+    def _store(self, key: str, value: Any) -> None:
+        with self._guard:
+            if len(self._data) >= MAX_ENTRIES and key not in self._data:
+                self._evict()
+            self._data[key] = (time.monotonic(), value)
+
     def _evict(self) -> None:
-        now = time.monotonic()
-        for key in [k for k, (expires, _) in self._data.items() if expires <= now] or list(self._data):
+        cutoff = time.monotonic() - self.stale_s
+        for key in [k for k, (at, _) in self._data.items() if at <= cutoff] or list(self._data):
             self._data.pop(key, None)
             self._locks.pop(key, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -111,11 +112,23 @@ def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]
 
 
 async def _cached(cache: TTLCache, key: str, compute: Callable[[], Any], **kw: Any) -> Any:
-    """A live cached value straight from the event loop; a miss is computed in the thread pool."""
-    hit, value = cache.peek(key)
-    if hit:
+    """A cached value straight from the event loop: a fresh one as is, a stale one while a single
+    background refresh runs; only a missing one is waited for (computed in the thread pool)."""
+    state, value = cache.peek(key)
+    if state == "fresh":
+        return value
+    if state == "stale":
+        if cache.claim_refresh(key):
+            task = asyncio.get_running_loop().create_task(
+                run_in_threadpool(cache.refresh, key, compute, **kw)
+            )
+            _REFRESHES.add(task)
+            task.add_done_callback(_REFRESHES.discard)
         return value
     return await run_in_threadpool(cache.get, key, compute, **kw)
+
+
+_REFRESHES: set[asyncio.Task[Any]] = set()  # keeps background refreshes referenced until they end
 
 
 def _scopes_or_none(index: Index, key: str) -> list[str] | None:

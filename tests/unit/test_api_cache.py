@@ -50,3 +50,17 @@ def test_zero_ttl_and_unkept_values_are_not_cached() -> None:
     assert cache.get("k", lambda: None, keep=lambda v: v is not None) is None
     assert cache.get("k", lambda: 3, keep=lambda v: v is not None) == 3
     assert cache.get("k", lambda: 4) == 3
+
+
+def test_a_stale_value_is_served_while_one_caller_refreshes() -> None:
+    cache = TTLCache(0.1, stale_factor=20)
+    cache.get("k", lambda: 1)
+    time.sleep(0.15)
+    assert cache.peek("k") == ("stale", 1)
+    assert cache.claim_refresh("k") is True
+    assert cache.claim_refresh("k") is False  # one refresher at a time
+    assert cache.refresh("k", lambda: 2) == 2
+    assert cache.peek("k") == ("fresh", 2)
+    assert cache.claim_refresh("k") is True  # released after the refresh
+    time.sleep(2.1)
+    assert cache.peek("k") == ("missing", None)  # older than stale_s: not served any more
