@@ -27,8 +27,13 @@ import math
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fepflow.models.network import AlchemicalNetwork
+    from fepflow.models.transformations import Transformation
 
 SIGMA_FLOOR = 1e-3
 """kcal/mol: edge and reference uncertainties below this are raised to it (a zero would be an infinite weight)."""
@@ -245,3 +250,42 @@ def estimate_network(
     return NetworkEstimate(
         names=tuple(order), values=values, covariance=covariance, cycles=tuple(cycles), absolute=absolute
     )
+
+
+def _ligand_names(transformation: Transformation) -> tuple[str, str]:
+    mapping = transformation.mapping
+    if mapping is not None:
+        a = transformation.state_a.components.get(mapping.component_a)
+        b = transformation.state_b.components.get(mapping.component_b)
+        if a is not None and b is not None:
+            return a.name, b.name
+    return transformation.state_a.name, transformation.state_b.name
+
+
+def edges_from_estimates(
+    network: AlchemicalNetwork, estimates: Mapping[str, tuple[float, float]]
+) -> list[EdgeResult]:
+    """Edges between ligands from per-transformation estimates ``{transformation key: (ΔG, σ)}``.
+
+    ``relative-hydration`` transformations are edges as they are (ΔΔG_hyd). ``relative-binding``
+    transformations come in pairs per ligand pair, a complex leg (its states hold a protein) and a
+    solvent leg: their edge is ΔΔG_bind = complex - solvent with σ = sqrt(σ_c² + σ_s²). Edges without
+    an estimate yet (or a binding pair with one leg missing) are left out. Nodes are ligand names.
+    """
+    out: list[EdgeResult] = []
+    legs: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
+    for t in network.edges:
+        if t.key not in estimates:
+            continue
+        a, b = _ligand_names(t)
+        value, sigma = estimates[t.key]
+        if t.protocol == "relative-binding":
+            leg = "complex" if t.state_a.protein is not None else "solvent"
+            legs.setdefault((a, b), {})[leg] = (value, sigma)
+        else:
+            out.append(EdgeResult(a, b, float(value), float(sigma)))
+    for (a, b), pair in sorted(legs.items()):
+        if "complex" in pair and "solvent" in pair:
+            (vc, sc), (vs, ss) = pair["complex"], pair["solvent"]
+            out.append(EdgeResult(a, b, vc - vs, math.hypot(sc, ss)))
+    return out

@@ -75,7 +75,7 @@ def _rdkit_mol(molecule: SmallMoleculeComponent) -> Any:
 def _heavy(mol: Any) -> Any:
     from rdkit import Chem
 
-    params = Chem.RemoveHsParameters()
+    params: Any = Chem.RemoveHsParameters()
     params.removeDefiningBondStereo = False
     params.removeWithWedgedBond = True
     heavy = Chem.RemoveHs(mol, params, sanitize=False)
@@ -163,7 +163,7 @@ def _rmsd(mol_a: Any, mol_b: Any, heavy_pairs: dict[int, int]) -> float:
 def _find_mcs(heavy_a: Any, heavy_b: Any, options: MappingOptions) -> Any:
     from rdkit.Chem import rdFMCS
 
-    params = rdFMCS.MCSParameters()
+    params: Any = rdFMCS.MCSParameters()
     params.AtomTyper = rdFMCS.AtomCompare.CompareElements
     params.BondTyper = rdFMCS.BondCompare.CompareOrderExact
     params.BondCompareParameters.RingMatchesRingOnly = True

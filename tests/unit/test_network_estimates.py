@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from fepflow.analysis.network import EdgeResult, estimate_network, fundamental_cycles
+from fepflow.analysis.network import EdgeResult, edges_from_estimates, estimate_network, fundamental_cycles
+from fepflow.models import ProteinComponent, SmallMoleculeComponent
+from fepflow.planning import plan_network
 
 
 def test_consistent_tree_recovers_differences_exactly() -> None:
@@ -131,3 +133,29 @@ def test_bad_inputs() -> None:
     with pytest.raises(ValueError, match="not in the network"):
         estimate_network([("a", "b", 1.0, 0.1)], references={"z": (0.0, 0.1)})
     assert estimate_network([EdgeResult("a", "b", 1.0, 0.1)]).difference("a", "b")[0] == pytest.approx(1.0)
+
+
+def test_edges_from_protocol_estimates() -> None:
+    ligands = [
+        SmallMoleculeComponent.from_smiles(s, n)
+        for n, s in [("benzene", "c1ccccc1"), ("toluene", "Cc1ccccc1"), ("phenol", "Oc1ccccc1")]
+    ]
+    hydration = plan_network(ligands, layout="star", reference="benzene")
+    estimates = {t.key: (1.0 if t.state_b.name == "toluene" else -5.0, 0.2) for t in hydration.edges}
+    edges = edges_from_estimates(hydration, estimates)
+    assert sorted((e.a, e.b, e.dg, e.sigma) for e in edges) == [
+        ("benzene", "phenol", -5.0, 0.2),
+        ("benzene", "toluene", 1.0, 0.2),
+    ]
+    assert estimate_network(edges).difference("toluene", "phenol")[0] == pytest.approx(-6.0)
+
+    pdb = "ATOM      1  CA  ALA A   1       0.000   0.000   0.000  1.00  0.00           C\n"
+    binding = plan_network(
+        ligands[:2], edges=[("benzene", "toluene")], protein=ProteinComponent.from_pdb(pdb, "toy")
+    )
+    values = {t.key: ((-3.0, 0.3) if t.state_a.protein is not None else (-1.0, 0.4)) for t in binding.edges}
+    (edge,) = edges_from_estimates(binding, values)
+    assert (edge.a, edge.b) == ("benzene", "toluene")
+    assert edge.dg == pytest.approx(-2.0) and edge.sigma == pytest.approx(0.5)
+    complex_only = {t.key: values[t.key] for t in binding.edges if t.state_a.protein is not None}
+    assert edges_from_estimates(binding, complex_only) == []
