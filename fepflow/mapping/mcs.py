@@ -101,18 +101,6 @@ def add_hydrogens(mol_a: Any, mol_b: Any, heavy_pairs: dict[int, int]) -> dict[i
     return pairs
 
 
-def _fix_hydrogen_stereo(mol_a: Any, mol_b: Any, pairs: dict[int, int]) -> dict[int, int]:
-    """Swap the hydrogens of a mapped CH2-type centre when that alone fixes an inverted centre."""
-    for a in inverted_centres(mol_a, mol_b, pairs):
-        ha = [h for h in _hydrogens(mol_a, a) if h in pairs]
-        if len(ha) == 2:
-            trial = dict(pairs)
-            trial[ha[0]], trial[ha[1]] = pairs[ha[1]], pairs[ha[0]]
-            if a not in inverted_centres(mol_a, mol_b, trial):
-                pairs = trial
-    return pairs
-
-
 def _drop_inverted(mol_a: Any, mol_b: Any, pairs: dict[int, int]) -> dict[int, int]:
     bad = inverted_centres(mol_a, mol_b, pairs)
     if not bad:
@@ -250,7 +238,7 @@ def map_ligands(
         for mb in matches_b:
             heavy_pairs = {original(heavy_a, i): original(heavy_b, j) for i, j in zip(ma, mb, strict=True)}
             heavy_pairs = _whole_rings(mol_a, mol_b, heavy_pairs)
-            pairs = _fix_hydrogen_stereo(mol_a, mol_b, add_hydrogens(mol_a, mol_b, heavy_pairs))
+            pairs = add_hydrogens(mol_a, mol_b, heavy_pairs)
             n_inverted = len(inverted_centres(mol_a, mol_b, pairs))
             rank = (
                 n_inverted,
