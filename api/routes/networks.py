@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -120,12 +121,12 @@ async def _cached(cache: TTLCache, key: str, compute: Callable[[], Any], **kw: A
     if state == "stale":
         if cache.claim_refresh(key):
             task = asyncio.get_running_loop().create_task(
-                run_in_threadpool(cache.refresh, key, compute, **kw)
+                run_in_threadpool(partial(cache.refresh, key, compute, **kw))
             )
             _REFRESHES.add(task)
             task.add_done_callback(_REFRESHES.discard)
         return value
-    return await run_in_threadpool(cache.get, key, compute, **kw)
+    return await run_in_threadpool(partial(cache.get, key, compute, **kw))
 
 
 _REFRESHES: set[asyncio.Task[Any]] = set()  # keeps background refreshes referenced until they end

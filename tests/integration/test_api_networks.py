@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 import pytest
 from api_support import OTHER_SCOPE, SCOPE, bearer, complete_task, submit_smiles
 from factories import hydration_network
 from fastapi.testclient import TestClient
 
+from api.main import create_app
 from fepflow.models.serialization import to_dict
+from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
@@ -181,3 +184,24 @@ def test_the_same_network_in_a_second_scope_is_new_there(hub: TestClient, hub_in
     assert hub.post("/api/v1/networks", json=body, headers=both).status_code == 200
     seen = hub.get(f"/api/v1/networks/{first.json()['network']}", headers=bearer([OTHER_SCOPE])).json()
     assert seen["scopes"] == [OTHER_SCOPE]  # the other scope is not revealed
+
+
+def test_status_counts_are_cached_briefly_then_refreshed(
+    hub_index: Index, hub_objects: ObjectStore, auth_config: AuthSettings
+) -> None:
+    app = create_app(
+        index=hub_index, objects=hub_objects, api=ApiSettings(status_cache_s=0.3), auth_config=auth_config
+    )
+    with TestClient(app) as hub:
+        sub = submit_smiles(hub, MOLS).json()
+        path, h = f"/api/v1/networks/{sub['network']}/status", bearer([SCOPE])
+        n = len(sub["tasks"])
+        assert hub.get(path, headers=h).json()["counts"]["waiting"] == n
+        hub_index.tasks.cancel(sub["tasks"][0])
+        assert hub.get(path, headers=h).json()["counts"]["waiting"] == n  # served from the cache
+        time.sleep(0.35)
+        deadline = time.monotonic() + 5
+        while hub.get(path, headers=h).json()["counts"]["cancelled"] != 1:
+            assert time.monotonic() < deadline, "the cached counts were never refreshed"
+            time.sleep(0.05)
+        assert hub.get(path, headers=bearer([OTHER_SCOPE])).status_code == 404  # scope still checked
