@@ -1,0 +1,58 @@
+"""The embedded stack's local identity: created on start, its token saved where the CLI looks.
+
+``make dev`` / ``make demo`` then need no manual login. The identity's secret is random and never
+stored (only its hash); a new token is written on every start.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from fepflow.auth.identities import IdentityStore
+from fepflow.auth.tokens import encode_token
+from fepflow.client import default_token_file, save_token
+from fepflow.client_models import Token
+from fepflow.settings import AuthSettings
+from fepflow.store.index import Index
+
+LOCAL_IDENTITY = "local"
+LOCAL_SCOPES = ["*-*-*"]  # one person's own machine: every scope
+LOCAL_TTL = timedelta(days=7)
+
+
+def ensure_local_identity(
+    index: Index,
+    auth: AuthSettings,
+    hub_url: str,
+    *,
+    token_file: Path | None = None,
+    identifier: str = LOCAL_IDENTITY,
+    ttl: timedelta = LOCAL_TTL,
+) -> Path:
+    """Create (or reset) the local identity and save a token for it; return the token file."""
+    if auth.environment == "production":
+        raise RuntimeError("the local identity is for development stacks only")
+    store = IdentityStore(index.db["identities"])
+    identity = store.add(identifier, secrets.token_urlsafe(32), LOCAL_SCOPES, kind="local", replace=True)
+    token, expires = encode_token(
+        identity.identifier,
+        list(identity.scopes),
+        secret=auth.secret_key.get_secret_value(),
+        algorithm=auth.algorithm,
+        ttl=ttl,
+    )
+    path = token_file or default_token_file()
+    save_token(
+        path,
+        hub_url.rstrip("/"),
+        Token(
+            access_token=token,
+            expires_in=int(ttl.total_seconds()),
+            expires_at=expires,
+            identity=identity.identifier,
+            scopes=list(identity.scopes),
+        ),
+    )
+    return path
