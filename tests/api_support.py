@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from fepflow.auth.identities import IdentityStore
 from fepflow.auth.tokens import encode_token
 from fepflow.models.states import TaskStatus
 from fepflow.settings import ApiSettings, AuthSettings, ObjectStoreSettings
+from fepflow.store import drs
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
 
@@ -85,52 +85,25 @@ def complete_task(
     ddg: float,
     ligand: str,
 ) -> dict[str, Any]:
-    """Run a task through the states and record a real bundle (summary file + manifest) with DRS docs."""
+    """Run a task through its states and record a real bundle (a summary file and the manifest),
+    with the DRS documents the orchestrator publishes (``fepflow.store.drs``)."""
     index.tasks.transition(task_key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
     index.tasks.start(task_key)
     task = index.tasks.get(task_key)
     summary = {"dg_kcal_mol": dg, "ddg_kcal_mol": ddg, "ligand": ligand, "repeat": task.repeat}
     summary_bytes = json.dumps(summary).encode()
-    summary_ref = objects.put_bytes(summary_bytes)
-    blob_id = "drs-" + hashlib.sha256(f"{task_key}/summary.json".encode()).hexdigest()[:32]
-    manifest = json.dumps(
-        {"files": [{"name": "summary.json", "sha256": summary_ref.key, "id": blob_id}]}
-    ).encode()
-    manifest_ref = objects.put_bytes(manifest)
-    bundle_id = "drs-" + hashlib.sha256(f"{task_key}/bundle".encode()).hexdigest()[:32]
-    now = datetime.now(UTC).replace(microsecond=0)
-    common = {"task": task_key, "transformation": task.transformation_key, "created_time": now}
-    blob = {
-        "_id": blob_id,
-        "id": blob_id,
-        "kind": "blob",
-        "name": "summary.json",
-        "size": len(summary_bytes),
-        "checksum_sha256": summary_ref.key,
-        "mime_type": "application/json",
-        "object_key": summary_ref.key,
-        **common,
-    }
-    bundle = {
-        "_id": bundle_id,
-        "id": bundle_id,
-        "kind": "bundle",
-        "name": f"bundle of {task_key}",
-        "size": len(summary_bytes),
-        "checksum_sha256": manifest_ref.key,
-        "mime_type": "application/json",
-        "object_key": manifest_ref.key,
-        "contents": [{"name": "summary.json", "id": blob_id}],
-        **common,
-    }
+    where = {"task_key": task_key, "transformation_key": task.transformation_key}
+    blobs = drs.blob_documents({"summary.json": objects.put_bytes(summary_bytes)}, **where)
+    manifest = objects.put_bytes(drs.manifest_bytes(blobs, **where))
+    bundle = drs.bundle_document(blobs, manifest, name=f"bundle of {task_key}", **where)
     ref = index.results.record(
         task_key,
-        bundle_sha256=manifest_ref.key,
-        size_bytes=len(summary_bytes),
+        bundle_sha256=manifest.sha256,
+        size_bytes=bundle["size"],
         summary=summary,
-        drs_objects=[blob, bundle],
-        bundle_drs_id=bundle_id,
+        drs_objects=[*blobs, bundle],
+        bundle_drs_id=bundle["id"],
     )
-    for doc in (blob, bundle):
+    for doc in [*blobs, bundle]:
         index.results.drs.update_one({"_id": doc["id"]}, {"$set": {"result": ref.result_key}})
-    return {"blob": blob, "bundle": bundle, "result": ref.result_key, "summary_bytes": summary_bytes}
+    return {"blob": blobs[0], "bundle": bundle, "result": ref.result_key, "summary_bytes": summary_bytes}
