@@ -63,6 +63,18 @@ def test_relative_hydration_smoke(tmp_path: Path) -> None:
         edge, repeat=0, workdir=tmp_path / "task", platform="CPU", threads=1, ligand_parameters=params
     )
     assert again.summary["ddg_hyd_kcal_mol"] == pytest.approx(summary["ddg_hyd_kcal_mol"])
+    # extending resumes both legs from storage (the hybrid's lambda states deserialise)
+    extended = protocol.run_task(
+        edge,
+        repeat=0,
+        workdir=tmp_path / "task",
+        platform="CPU",
+        threads=1,
+        ligand_parameters=params,
+        extend_iterations=1,
+    )
+    assert extended.summary["legs"]["solvent"]["n_iterations"] == 5
+    assert extended.summary["legs"]["solvent"]["resumed"] is True
     estimate = RelativeHydrationProtocol.gather([summary])
     assert estimate.dg_kcal_mol == pytest.approx(summary["ddg_hyd_kcal_mol"]) and estimate.n_repeats == 1
 
