@@ -9,6 +9,7 @@ import pytest
 from api_support import OTHER_SCOPE, SCOPE, SECRET, add_user, bearer, complete_task, submit_smiles
 from fastapi.testclient import TestClient
 
+from fepflow.auth.identities import IdentityExists, IdentityStore
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
@@ -130,3 +131,18 @@ def test_submitting_outside_ones_scopes_is_refused(hub: TestClient) -> None:
         "/api/v1/networks", json={"scope": "acme-*-*", "ligands": ["C"]}, headers=bearer(["acme-*-*"])
     )
     assert r.status_code == 422  # objects are filed under concrete scopes only
+
+
+def test_a_disabled_identity_can_neither_log_in_nor_refresh(hub: TestClient, hub_index: Index) -> None:
+    add_user(hub_index, "erin", "erins long secret", [SCOPE])
+    token = _login(hub, "erin", "erins long secret").json()["access_token"]
+    store = IdentityStore(hub_index.db["identities"])
+    with pytest.raises(IdentityExists):
+        store.add("erin", "other secret", [SCOPE])
+    store.disable("erin")
+    assert _login(hub, "erin", "erins long secret").status_code == 401
+    assert hub.post("/api/v1/auth/refresh", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    store.add("erin", "a new long secret", [OTHER_SCOPE], replace=True)
+    fresh = _login(hub, "erin", "a new long secret").json()
+    assert fresh["scopes"] == [OTHER_SCOPE]
+    assert _login(hub, "erin", "erins long secret").status_code == 401
