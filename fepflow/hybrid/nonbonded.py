@@ -20,9 +20,9 @@ ligand's unique atoms; Beutler et al. 1994 as in openmmtools):
 with ``lam = 1 - lambda_sterics_delete`` for a unique-A pair and ``lambda_sterics_insert`` for a
 unique-B pair; Lorentz-Berthelot mixing; same cutoff and switch as A.
 
-Neither force carries a long-range dispersion correction: OpenMM would evaluate it at the lambdas
-the Context was made with. The end states' corrections are returned as coefficients and applied
-after sampling (:mod:`fepflow.hybrid.dispersion`).
+Neither force carries a long-range dispersion correction: OpenMM would keep the NonbondedForce's at
+the lambdas the Context was made with (its LJ offsets are not followed). The end states' corrections
+are returned as coefficients and applied after sampling (:mod:`fepflow.hybrid.dispersion`).
 """
 
 from __future__ import annotations
