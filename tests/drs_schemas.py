@@ -121,3 +121,17 @@ SERVICE_INFO: dict[str, Any] = {
         "drs": {"type": "object", "properties": {"maxBulkRequestLength": {"type": "integer"}}},
     },
 }
+
+AUTHORIZATIONS: dict[str, Any] = {
+    "type": "object",
+    "required": ["supported_types"],
+    "properties": {
+        "drs_object_id": {"type": "string"},
+        "supported_types": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["None", "BasicAuth", "BearerAuth", "PassportAuth"]},
+        },
+        "passport_auth_issuers": {"type": "array", "items": {"type": "string"}},
+        "bearer_auth_issuers": {"type": "array", "items": {"type": "string"}},
+    },
+}

@@ -249,6 +249,29 @@ def get_access_url(
     return AccessURL(url=f"{base}{PREFIX}/stream/{object_id}?token={link}")
 
 
+class Authorizations(BaseModel):
+    drs_object_id: str | None = None
+    supported_types: list[str]
+    passport_auth_issuers: list[str] | None = None
+    bearer_auth_issuers: list[str] | None = None
+
+
+@public.options(
+    "/objects/{object_id}",
+    summary="How to authorise for an object (the same for every object here)",
+    response_model=Authorizations,
+    response_model_exclude_none=True,
+)
+def object_authorizations(object_id: str, settings: ApiSettingsDep) -> Authorizations:
+    # answered without a token and for any id, so it reveals nothing about which objects exist
+    base = settings.public_url.rstrip("/")
+    return Authorizations(
+        drs_object_id=object_id,
+        supported_types=["BearerAuth"],
+        bearer_auth_issuers=[f"{base}/api/v1/auth/token"],
+    )
+
+
 @public.get("/stream/{object_id}", summary="The bytes of an object (the https access method's URL)")
 def stream(
     object_id: str,

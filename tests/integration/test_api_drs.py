@@ -13,7 +13,7 @@ import httpx
 import jsonschema_rs
 import pytest
 from api_support import OTHER_SCOPE, SCOPE, bearer, complete_task, submit_smiles
-from drs_schemas import ACCESS_URL, BULK_RESPONSE, DRS_OBJECT, ERROR, SERVICE_INFO
+from drs_schemas import ACCESS_URL, AUTHORIZATIONS, BULK_RESPONSE, DRS_OBJECT, ERROR, SERVICE_INFO
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -39,11 +39,14 @@ def _made(hub: TestClient, index: Index, objects: ObjectStore) -> dict[str, Any]
     return complete_task(index, objects, sub["tasks"][0], dg=-5.1, ddg=0.2, ligand="methanol")
 
 
-def test_service_info(hub: TestClient) -> None:
+def test_service_info_and_authorizations(hub: TestClient) -> None:
     r = hub.get(f"{DRS}/service-info")
     assert r.status_code == 200
     info = valid(SERVICE_INFO, r.json())
     assert info["type"]["version"].startswith("1.5")
+    auth = valid(AUTHORIZATIONS, hub.options(f"{DRS}/objects/anything").json())
+    assert auth["supported_types"] == ["BearerAuth"]
+    assert auth["bearer_auth_issuers"] == ["https://hub.example.org:8443/api/v1/auth/token"]
 
 
 def test_blob_and_bundle_objects_and_streamed_bytes(
