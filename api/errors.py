@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
 
 DRS_PREFIX = "/ga4gh/drs/v1"
+_MOLECULE = re.compile(r"molecule '([^']+)'")  # how model errors name the molecule they are about
 
 
 class TooLarge(Exception):
@@ -63,7 +65,11 @@ def install(app: FastAPI) -> None:
     async def _model(request: Request, exc: ModelError) -> JSONResponse:
         field = getattr(exc, "field", None)
         loc = ["body", field] if field else ["body"]
-        return _answer(request, 422, [{"loc": loc, "msg": str(exc), "type": "model_error"}])
+        error: dict[str, Any] = {"loc": loc, "msg": str(exc), "type": "model_error"}
+        named = _MOLECULE.search(str(exc))
+        if named:
+            error["molecule"] = named.group(1)
+        return _answer(request, 422, [error])
 
     @app.exception_handler(TooLarge)
     async def _too_large(request: Request, exc: TooLarge) -> JSONResponse:

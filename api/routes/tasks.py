@@ -17,7 +17,7 @@ from api.schemas import (
     TaskOut,
     TaskPage,
 )
-from api.scoping import network_doc, task_docs
+from api.scoping import network_doc, task_docs, visible_networks
 from api.submission import FieldError
 from fepflow.models.states import InvalidTransition, TaskStatus
 from fepflow.store.tasks import TransitionConflict
@@ -25,7 +25,8 @@ from fepflow.store.tasks import TransitionConflict
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
 
-def task_out(doc: dict[str, Any]) -> TaskOut:
+def task_out(doc: dict[str, Any], visible: set[str] | None = None) -> TaskOut:
+    """The task as answered; with ``visible``, only the networks the caller may see are listed."""
     return TaskOut(
         key=str(doc["_id"]),
         transformation=doc["transformation"],
@@ -33,7 +34,7 @@ def task_out(doc: dict[str, Any]) -> TaskOut:
         status=doc["status"],
         priority=doc.get("priority", 0),
         attempts=doc.get("attempts", 0),
-        networks=doc.get("networks", []),
+        networks=[n for n in doc.get("networks", []) if visible is None or n in visible],
         created_at=doc.get("created_at"),
         updated_at=doc.get("updated_at"),
         last_error=doc.get("last_error"),
@@ -57,12 +58,14 @@ def list_tasks(
     page = index.tasks.page(
         network=network, status=status, transformation=transformation, limit=limit, after=after
     )
-    return TaskPage(items=[task_out(d) for d in page.items], next_after=page.next_after)
+    visible = visible_networks(index, claims, sorted({n for d in page.items for n in d.get("networks", [])}))
+    return TaskPage(items=[task_out(d, visible) for d in page.items], next_after=page.next_after)
 
 
 @router.get("/{key}", summary="One task", response_model=TaskOut)
 def get_task(key: str, claims: ClaimsDep, index: IndexDep) -> TaskOut:
-    return task_out(task_docs(index, claims, [key])[key])
+    doc = task_docs(index, claims, [key])[key]
+    return task_out(doc, visible_networks(index, claims, doc.get("networks", [])))
 
 
 @router.post("/priority", summary="Set the priority of tasks (higher runs first)", response_model=TaskChanges)

@@ -119,6 +119,15 @@ def test_objects_of_another_scope_are_404_like_missing_ones(
         gone = hub.get(missing_path, headers=mine)
         assert gone.status_code == 404 and set(gone.json()) == set(r.json()) == {"detail"}
     assert hub.get("/api/v1/networks", headers=theirs).json()["items"] == []
+    # the same transformation in a network of theirs: they see the task, not our network
+    body = {"scope": OTHER_SCOPE, "ligands": [{"name": "methanol", "smiles": "CO"}], "name": "theirs"}
+    their_net = hub.post("/api/v1/networks", json=body, headers=theirs).json()["network"]
+    assert hub.get(f"/api/v1/tasks/{task}", headers=theirs).json()["networks"] == [their_net]
+    listed = hub.get("/api/v1/tasks", params={"network": their_net}, headers=theirs).json()["items"]
+    assert task in [t["key"] for t in listed] and all(t["networks"] == [their_net] for t in listed)
+    assert sorted(
+        hub.get(f"/api/v1/tasks/{task}", headers=bearer([SCOPE, OTHER_SCOPE])).json()["networks"]
+    ) == sorted([net, their_net])
     # a wildcard grant covers the campaign; a neighbouring org does not
     assert hub.get(f"/api/v1/networks/{net}", headers=bearer(["acme-kinases-*"])).status_code == 200
     assert hub.get(f"/api/v1/networks/{net}", headers=bearer(["acmex-*-*"])).status_code == 404
