@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import time
 import traceback
@@ -61,7 +62,14 @@ class TaskOutcome:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def begin(index: Index, key: str, *, run_id: str | None, stale_after_s: float) -> Task:
+def worker_identity(name: str | None = None) -> str:
+    """``name``, or host:pid of this process: recorded on the task so people see where it ran."""
+    return name or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def begin(
+    index: Index, key: str, *, run_id: str | None, stale_after_s: float, worker: str | None = None
+) -> Task:
     """Move task ``key`` to ``running`` for this run (see the module docstring for the routes)."""
     queue = index.tasks
     task = queue.get(key)
@@ -90,7 +98,7 @@ def begin(index: Index, key: str, *, run_id: str | None, stale_after_s: float) -
         TaskStatus.RUNNING,
         expected=TaskStatus.SCHEDULED,
         inc={"attempts": 1},
-        set_fields={"run_id": run_id},
+        set_fields={"run_id": run_id, "worker": worker_identity(worker)},
         unset_fields=["last_error", "traceback"],
     )
 
@@ -147,6 +155,7 @@ def execute_task(
     heartbeat_s: float = 30.0,
     stale_after_s: float = 600.0,
     progress: Callable[[str, int, int], None] | None = None,
+    worker: str | None = None,
 ) -> TaskOutcome:
     """Run task ``key`` (resuming its checkpoints) and publish its result; see the module docstring."""
     started = time.perf_counter()
@@ -154,7 +163,7 @@ def execute_task(
     if current.status is TaskStatus.COMPLETE and current.result is not None:
         doc = index.results.get(current.result.result_key)
         return TaskOutcome(task=current, summary=doc["summary"], result=current.result, ran=False)
-    task = begin(index, key, run_id=run_id, stale_after_s=stale_after_s)
+    task = begin(index, key, run_id=run_id, stale_after_s=stale_after_s, worker=worker)
     timings: dict[str, float] = {"begin_s": time.perf_counter() - started}
     try:
         transformation = index.get_model(task.transformation_key)

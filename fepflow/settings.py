@@ -151,6 +151,10 @@ class EngineSettings(BaseSettings):
     stale_after_s: float = Field(
         600.0, gt=0, description="a running task silent this long is taken back to waiting"
     )
+    worker_name: str | None = Field(
+        None,
+        description="how this worker names itself on the tasks it runs (e.g. gpu-node3-gpu1); host:pid when unset",
+    )
     max_attempts: int = Field(
         3, ge=1, description="automatic runs of a task whose worker died, before it stays in error"
     )

@@ -68,6 +68,7 @@ def _metadata(outcome: TaskOutcome, slot_name: str | None, hub_url: str | None) 
         "result": outcome.result.result_key,
         "bundle DRS id": outcome.result.drs_id or "",
         "attempts": outcome.task.attempts,
+        "worker": outcome.task.worker or "",
         "ran": outcome.ran,
     }
     for leg, rate in (s.get("ns_per_day") or {}).items():
@@ -158,6 +159,7 @@ def simulation(
                 heartbeat_s=settings.heartbeat_s,
                 stale_after_s=settings.stale_after_s,
                 progress=progress,
+                worker=settings.worker_name,
             )
     except TaskNotRunnable as exc:
         raise Failure(description=str(exc), metadata={"task": key}, allow_retries=False) from exc

@@ -51,6 +51,7 @@ class Task(BaseModel):
     traceback: str | None = None
     result: ResultRef | None = None
     run_id: str | None = Field(None, description="the orchestrator run that last started the task")
+    worker: str | None = Field(None, description="the worker that last started the task (name or host:pid)")
     extend_iterations: int = Field(
         0, ge=0, description="sampler iterations wanted beyond the protocol's production length (extension)"
     )
