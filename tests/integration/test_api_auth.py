@@ -14,7 +14,7 @@ from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]
+pytest_plugins = ["api_fixtures"]
 
 
 def _login(hub: TestClient, user: str, secret: str) -> object:

@@ -23,7 +23,7 @@ from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]
+pytest_plugins = ["api_fixtures"]
 
 DRS = "/ga4gh/drs/v1"
 H = bearer([SCOPE])

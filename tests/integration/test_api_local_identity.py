@@ -15,7 +15,7 @@ from fepflow.settings import AuthSettings
 from fepflow.store.index import Index
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]
+pytest_plugins = ["api_fixtures"]
 
 
 def test_local_token_is_saved_and_accepted(

@@ -18,7 +18,7 @@ from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]  # the hub fixtures
+pytest_plugins = ["api_fixtures"]  # the hub fixtures
 
 MOLS = {"methanol": "CO", "ethanol": "CCO", "toluene": "Cc1ccccc1"}
 SDF = """methane

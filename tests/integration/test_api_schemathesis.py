@@ -17,7 +17,7 @@ from schemathesis.checks import not_a_server_error
 from api.main import create_app
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]
+pytest_plugins = ["api_fixtures"]
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app())
 

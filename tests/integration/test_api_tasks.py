@@ -11,7 +11,7 @@ from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
 pytestmark = pytest.mark.integration
-pytest_plugins = ["api_support"]
+pytest_plugins = ["api_fixtures"]
 
 H = bearer([SCOPE])
 
