@@ -236,6 +236,73 @@ def tasks_priority(
     console.print(f"priority {priority} set on {len(res.changed)} tasks")
 
 
+@tasks_app.command("list")
+def tasks_list(
+    network: str = typer.Argument(..., help="network key"),
+    status: str | None = typer.Option(None, help="only tasks in this state"),
+    hub: str | None = HubOption,
+) -> None:
+    """List a network's tasks (state, repeat, priority, last error)."""
+    with client(hub) as c:
+        try:
+            found = c.tasks(network, status=status)
+        except HubError as exc:
+            raise fail(exc) from None
+    table = Table(title=f"{len(found)} tasks")
+    for col in ("task", "state", "repeat", "priority", "last error"):
+        table.add_column(col)
+    for t in found:
+        table.add_row(t.key, t.status, str(t.repeat), str(t.priority), (t.last_error or "")[:60])
+    console.print(table)
+
+
+@tasks_app.command("extend")
+def tasks_extend(
+    keys: list[str] = typer.Argument(..., help="task keys"),
+    iterations: int = typer.Option(..., min=1, help="extra production iterations"),
+    hub: str | None = HubOption,
+) -> None:
+    """Ask for more iterations (complete tasks go back to waiting)."""
+    with client(hub) as c:
+        try:
+            res = c.extend(keys, iterations)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"extended {len(res.changed)}; left {len(res.skipped)}")
+
+
+@tasks_app.command("repeats")
+def tasks_repeats(
+    network: str = typer.Argument(..., help="network key"),
+    count: int = typer.Option(1, min=1, help="new repeats per transformation"),
+    hub: str | None = HubOption,
+) -> None:
+    """Add repeats to every transformation of a network."""
+    with client(hub) as c:
+        try:
+            res = c.add_repeats(network, count)
+        except HubError as exc:
+            raise fail(exc) from None
+    console.print(f"added {len(res.changed)} tasks")
+
+
+def networks(
+    scope: str | None = typer.Option(None, help="only this scope"), hub: str | None = HubOption
+) -> None:
+    """List the networks in your scopes."""
+    with client(hub) as c:
+        try:
+            found = list(c.networks(scope=scope))
+        except HubError as exc:
+            raise fail(exc) from None
+    table = Table(title=f"{len(found)} networks")
+    for col in ("network", "name", "scopes", "edges"):
+        table.add_column(col)
+    for n in found:
+        table.add_row(n.key, n.name or "", ", ".join(n.scopes), str(n.n_edges or ""))
+    console.print(table)
+
+
 admin_app = typer.Typer(help="Administration straight on MongoDB (FEPFLOW_MONGO_*).", no_args_is_help=True)
 
 
@@ -270,7 +337,7 @@ def add_user(
 
 
 def register(app: typer.Typer) -> None:
-    for command in (login, submit, status, results, fetch):
+    for command in (login, submit, networks, status, results, fetch):
         app.command()(command)
     app.add_typer(tasks_app, name="tasks")
     app.add_typer(admin_app, name="admin")

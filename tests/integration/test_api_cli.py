@@ -82,5 +82,21 @@ def test_admin_login_submit_status_results_tasks(
     assert "+4.25" not in run(cli, "results", network) and "-4.25" in run(cli, "results", network)
     out = run(cli, "fetch", network, "--dest", str(tmp_path / "dl"))
     assert "1 files verified" in out and (tmp_path / "dl" / keys[0] / "summary.json").exists()
+    assert network[:20] in run(cli, "networks")
+    listed = run(cli, "tasks", "list", network, "--status", "complete")
+    assert "1 tasks" in listed
+    assert "extended 1" in run(cli, "tasks", "extend", keys[0], "--iterations", "100")
+    assert hub_index.tasks.get(keys[0]).status == "waiting"
+    assert "added 2 tasks" in run(cli, "tasks", "repeats", network, "--count", "1")
+    _fail_and_restart(cli, hub_index, network)
     bad = cli.invoke(app, ["status", "AlchemicalNetwork-nope"])
     assert bad.exit_code == 1 and "404" in bad.output
+
+
+def _fail_and_restart(cli: CliRunner, index: Index, network: str) -> None:
+    key = index.tasks.claim()[0].key
+    index.tasks.start(key)
+    index.tasks.fail(key, "OpenMMException: NaN", traceback="Traceback ... NaN")
+    assert "restarted 0 tasks" in run(cli, "tasks", "restart", network, "--pattern", "sqm")
+    assert "restarted 1 tasks" in run(cli, "tasks", "restart", network, "--pattern", "NaN")
+    assert "priority 9 set on 1 tasks" in run(cli, "tasks", "priority", "9", key)
