@@ -155,3 +155,68 @@ def test_killed_run_worker_resumes_from_its_checkpoint(stack: EmbeddedStack, ind
     leg = summary["legs"]["oscillators"]
     assert leg["resumed"] is True
     assert leg["n_iterations"] == 1200
+
+
+GRAPHQL_RUNS = """
+query Runs($filter: RunsFilter) {
+  runsOrError(filter: $filter) { ... on Runs { results { runId status tags { key value } } } }
+}
+"""
+
+GRAPHQL_REEXECUTE = """
+mutation Reexecute($params: ReexecutionParams) {
+  launchRunReexecution(reexecutionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+  }
+}
+"""
+
+
+def _graphql(stack: EmbeddedStack, query: str, variables: dict[str, object]) -> dict[str, object]:
+    import httpx
+
+    response = httpx.post(
+        f"http://{stack.config.host}:{stack.config.dagit_port}/graphql",
+        json={"query": query, "variables": variables},
+        timeout=60,
+    )
+    response.raise_for_status()
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]  # type: ignore[no-any-return]
+
+
+def test_dagit_shows_the_runs_and_a_reexecution_through_it_updates_the_same_task(
+    stack: EmbeddedStack, index: Index
+) -> None:
+    network = harmonic_network(1, name="daemon reexecute", production_iterations=150)
+    key = index.submit_network(network, scope="e2e-daemon").task_keys[0]
+    _wait("the task to complete", lambda: index.tasks.get(key).status is TaskStatus.COMPLETE, 300, stack)
+    first = index.tasks.get(key)
+
+    runs = _graphql(stack, GRAPHQL_RUNS, {"filter": {"tags": [{"key": "fepflow/task", "value": key}]}})
+    results = runs["runsOrError"]["results"]  # type: ignore[index]
+    assert [r["status"] for r in results] == ["SUCCESS"]
+    parent = results[0]["runId"]
+
+    launched = _graphql(
+        stack, GRAPHQL_REEXECUTE, {"params": {"parentRunId": parent, "strategy": "ALL_STEPS"}}
+    )
+    outcome = launched["launchRunReexecution"]  # type: ignore[index]
+    assert outcome["__typename"] == "LaunchRunSuccess", outcome
+    child = outcome["run"]["runId"]
+
+    def child_finished() -> bool:
+        data = _graphql(stack, GRAPHQL_RUNS, {"filter": {"runIds": [child]}})
+        found = data["runsOrError"]["results"]  # type: ignore[index]
+        return bool(found) and found[0]["status"] in {"SUCCESS", "FAILURE", "CANCELED"}
+
+    _wait("the re-execution to finish", child_finished, 180, stack)
+    final = _graphql(stack, GRAPHQL_RUNS, {"filter": {"runIds": [child]}})
+    assert final["runsOrError"]["results"][0]["status"] == "SUCCESS"  # type: ignore[index]
+    # the same task, still complete with its one result: nothing was simulated or published twice
+    again = index.tasks.get(key)
+    assert again.status is TaskStatus.COMPLETE and again.result == first.result
+    assert index.results.coll.count_documents({"task": key}) == 1
