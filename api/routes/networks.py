@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
@@ -52,15 +52,16 @@ def _summary(doc: dict[str, Any], scopes: list[str]) -> NetworkSummary:
     summary="Submit a network (201 when new in this scope, 200 with the same keys when not)",
     response_model=SubmitResult,
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": SubmitResult}, 413: {}, 422: {}},
+    responses={200: {"model": SubmitResult}, 403: {}, 413: {}, 422: {}},
 )
 def submit(
     body: NetworkSubmission, response: Response, claims: ClaimsDep, index: IndexDep, limits: ApiSettingsDep
 ) -> SubmitResult:
     scope = concrete_scope(body.scope)
     if not scope_allows(claims.scopes, scope):
-        raise FieldError(
-            "scope", f"you may not submit to scope {scope!r}; your scopes: {', '.join(claims.scopes)}"
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"you may not submit to scope {scope!r}; your scopes: {', '.join(claims.scopes)}",
         )
     network = build_network(body, limits)
     before = index.db["networks"].find_one({"_id": network.key}, {"scopes": 1})
