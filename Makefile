@@ -44,6 +44,7 @@ bench: $(STAMP)  ## benchmarks (they print figures and ratios; they never fail t
 	$(BIN)/python bench/index_throughput.py
 	$(BIN)/python bench/objectstore_throughput.py
 	$(BIN)/python bench/sampler_efficiency.py
+	$(BIN)/python bench/hub_throughput.py
 
 .env:
 	@echo "FEPFLOW_AUTH_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env
