@@ -1,37 +1,148 @@
-"""``make demo``: a FreeSolv hydration network built, validated, submitted to the index and archived.
+"""``make demo``: absolute hydration free energies of a few FreeSolv molecules, end to end.
 
-The demo uses the embedded stack's MongoDB when ``make dev`` is running, and otherwise starts one of
-its own for the length of the demo (data under ``.fepflow/``, kept for the next run). Simulation of
-the submitted tasks arrives with the hydration protocol and the Dagster assets.
+Starts the embedded stack (or reuses a running one), submits a hydration network through the hub's
+client, shows live progress while Dagster runs the simulations, then prints the estimates next to
+FreeSolv's experimental and published calculated values, writes a report (correlation plot, overlap
+matrices, convergence plots) and leaves Dagit and the hub running. Run again, it reuses what exists.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from fepflow.analysis.report import (
+    MoleculeRow,
+    PageFigure,
+    agreement,
+    correlation_png,
+    pairs_against,
+    render_html,
+)
+from fepflow.client import Client, NetworkResults, default_token_file
 from fepflow.data.freesolv import FreeSolvEntry, entries
-from fepflow.devstack.processes import ManagedProcess, port_open
-from fepflow.devstack.servers import mongo_process
-from fepflow.devstack.stack import config_from_env
-from fepflow.models import AlchemicalNetwork, SmallMoleculeComponent, to_json
-from fepflow.planner import absolute_network
-from fepflow.settings import ObjectStoreSettings
-from fepflow.store.index import Index
-from fepflow.store.objects import open_object_store
+from fepflow.devstack.stack import EmbeddedStack, StackConfig, config_from_env, running_stack
 
-DEFAULT_MOLECULES = ("methanol", "ethane", "toluene", "phenol", "acetic acid")
+DEFAULT_MOLECULES = ("methanol", "ethane", "toluene", "phenol")
+SCOPE = "demo-freesolv-hydration"
+PRESET = "fast"
 
 
-def hydration_network(rows: list[FreeSolvEntry], name: str = "FreeSolv demo") -> AlchemicalNetwork:
-    """One absolute hydration transformation per molecule: solvated -> decoupled."""
-    ligands = [SmallMoleculeComponent.from_smiles(row.smiles, row.name) for row in rows]
-    return absolute_network(ligands, name=name, protocol="absolute-hydration")
+def _start_or_reuse(config: StackConfig, console: Console) -> EmbeddedStack:
+    stack = EmbeddedStack(config)
+    if running_stack(config) is not None:
+        console.print(f"using the embedded stack already running from {config.home}")
+        stack.local_identity()
+        return stack
+    # fast-preset simulations are single-threaded: one simulation per core
+    os.environ.setdefault("FEPFLOW_ENGINE_CPU_SLOTS", str(max(1, min(os.cpu_count() or 1, 8))))
+    os.environ.setdefault("FEPFLOW_ENGINE_CPU_THREADS", "1")
+    with console.status("starting the embedded stack (MongoDB wire server, Dagster, hub) ..."):
+        stack.start(report=lambda msg: console.print(f"  {msg}"))
+    return stack
+
+
+def _watch(client: Client, network: str, console: Console, timeout_s: float) -> dict[str, int]:
+    """A progress bar until every task is complete, errored or cancelled."""
+    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    deadline = time.monotonic() + timeout_s
+    with Progress(*columns, TextColumn("{task.fields[states]}"), console=console) as bar:
+        job = bar.add_task("simulations", total=None, states="")
+        while True:
+            status = client.status(network)
+            c = status.counts
+            done = c.get("complete", 0) + c.get("error", 0) + c.get("cancelled", 0)
+            states = ", ".join(f"{k} {v}" for k, v in c.items() if v)
+            bar.update(job, total=status.total, completed=done, states=states)
+            if done >= status.total:
+                return dict(c)
+            if time.monotonic() > deadline:
+                console.print(f"[yellow]still running after {timeout_s:.0f} s: {states}[/]")
+                return dict(c)
+            time.sleep(2.0)
+
+
+def _rows(results: NetworkResults, chosen: list[FreeSolvEntry]) -> list[MoleculeRow]:
+    values = {m.molecule: m for m in results.molecules}
+    rows = []
+    for entry in chosen:
+        value = values.get(entry.name)
+        rows.append(
+            MoleculeRow(
+                name=entry.name,
+                dg_kcal_mol=value.dg_kcal_mol if value else None,
+                uncertainty_kcal_mol=value.uncertainty_kcal_mol if value else None,
+                experiment_kcal_mol=entry.expt_kcal_mol,
+                published_kcal_mol=entry.calc_gaff_kcal_mol,
+            )
+        )
+    return rows
+
+
+def _table(rows: list[MoleculeRow], method: str) -> Table:
+    table = Table(title=f"ΔG_hyd (kcal/mol): {method}")
+    for col in ("molecule", "fepflow", "±", "published calc.", "experiment", "fepflow − expt"):
+        table.add_column(col, justify="left" if col == "molecule" else "right")
+    for r in rows:
+        diff = (
+            f"{r.dg_kcal_mol - r.experiment_kcal_mol:+.2f}"
+            if r.dg_kcal_mol is not None and r.experiment_kcal_mol is not None
+            else "–"
+        )
+        table.add_row(
+            r.name,
+            f"{r.dg_kcal_mol:+.2f}" if r.dg_kcal_mol is not None else "not finished",
+            f"{r.uncertainty_kcal_mol:.2f}" if r.uncertainty_kcal_mol is not None else "",
+            f"{r.published_kcal_mol:+.2f}" if r.published_kcal_mol is not None else "",
+            f"{r.experiment_kcal_mol:+.2f}" if r.experiment_kcal_mol is not None else "",
+            diff,
+        )
+    return table
+
+
+def _report(
+    client: Client, network: str, rows: list[MoleculeRow], counts: dict[str, int], method: str, folder: Path
+) -> Path:
+    """index.html with the correlation plot and every task's overlap and convergence plots."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "correlation.png").write_bytes(correlation_png(rows, title="ΔG_hyd, fepflow vs experiment"))
+    figures = [
+        PageFigure(
+            "computed against experiment (open squares: FreeSolv's published GAFF values)", "correlation.png"
+        )
+    ]
+    files = client.fetch_network(network, folder / "bundles")
+    by_task: dict[str, dict[str, Path]] = {}
+    for path in files:
+        by_task.setdefault(path.parent.name, {})[path.name] = path
+    for task_files in sorted(by_task.values(), key=lambda f: str(f.get("summary.json"))):
+        summary = json.loads(task_files["summary.json"].read_text()) if "summary.json" in task_files else {}
+        ligand = summary.get("ligand", "?")
+        for name in sorted(task_files):
+            if name.endswith(".png"):
+                leg, kind = name[:-4].split("_", 1)
+                figures.append(
+                    PageFigure(f"{ligand}: {leg} leg, {kind}", str(task_files[name].relative_to(folder)))
+                )
+    page = render_html(
+        title="fepflow demo: FreeSolv hydration free energies",
+        subtitle=f"network {network}",
+        status=counts,
+        rows=rows,
+        notes=[method],
+        figures=figures,
+        links=[(f"{p.parent.name[:20]}…/{p.name}", str(p.relative_to(folder))) for p in sorted(files)],
+    )
+    (folder / "index.html").write_text(page)
+    return folder / "index.html"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,86 +153,73 @@ def main(argv: list[str] | None = None) -> int:
         default=list(DEFAULT_MOLECULES),
         help="FreeSolv development-set names (default: %(default)s)",
     )
+    parser.add_argument(
+        "--preset", default=PRESET, help="protocol preset (default: %(default)s; 'production' is for GPUs)"
+    )
+    parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the simulations")
     args = parser.parse_args(argv)
     console = Console()
-    rows = {r.name: r for r in entries()}
-    unknown = [m for m in args.molecules if m not in rows]
+    rows_by_name = {r.name: r for r in entries()}
+    unknown = [m for m in args.molecules if m not in rows_by_name]
     if unknown:
         console.print(
-            f"[red]not in the FreeSolv development set:[/] {', '.join(unknown)}; "
-            f"choose from: {', '.join(sorted(rows))}"
+            f"[red]not in the FreeSolv development set:[/] {', '.join(unknown)}; choose from: {', '.join(sorted(rows_by_name))}"
         )
         return 2
-    chosen = [rows[m] for m in args.molecules]
-
-    console.rule("[bold]fepflow demo: absolute hydration free energies, FreeSolv development set")
-    network = hydration_network(chosen)
-    table = Table(
-        title=f"network {network.name!r}: {len(network.nodes)} systems, {len(network.edges)} edges "
-        "(ΔG_hyd in kcal/mol)"
-    )
-    for col in ("molecule", "SMILES", "charge", "atoms", "expt ΔG_hyd", "published calc"):
-        table.add_column(col)
-    for row in chosen:
-        mol = SmallMoleculeComponent.from_smiles(row.smiles, row.name)
-        table.add_row(
-            row.name,
-            row.smiles,
-            f"{mol.formal_charge:+d}",
-            str(mol.n_atoms),
-            f"{row.expt_kcal_mol:+.2f}",
-            f"{row.calc_gaff_kcal_mol:+.2f}",
-        )
-    console.print(table)
-    console.print(f"network key [cyan]{network.key}[/]")
+    chosen = [rows_by_name[m] for m in args.molecules]
+    console.rule("[bold]fepflow demo: absolute hydration free energies (FreeSolv)")
 
     config = config_from_env()
-    own_server: ManagedProcess | None = None
-    if port_open(config.host, config.mongo_port):
-        console.print(f"using the running embedded MongoDB at {config.mongo_url}")
-    else:
-        _, own_server = mongo_process(
-            config.home / "mongo",
-            host=config.host,
-            port=config.mongo_port,
-            log_path=config.home / "logs" / "mongodb.log",
-            pid_path=config.home / "pids" / "mongodb.pid",
-        )
-        own_server.start()
-        console.print(f"started MongoDB (secantusdb) at {config.mongo_url}; data in {config.home / 'mongo'}")
-    index = Index.connect(config.mongo_url, "fepflow")
+    started = time.monotonic()
     try:
-        index.ensure_indexes()
-        started = time.perf_counter()
-        first = index.submit_network(network, scope="demo-freesolv-hydration")
-        took = time.perf_counter() - started
-        again = index.submit_network(network, scope="demo-freesolv-hydration")
-        created = (
-            ", ".join(f"{n} {k}" for k, n in first.created.items() if n) or "nothing (already submitted)"
-        )
-        console.print(f"submitted in {took * 1000:.0f} ms: created {created}")
-        console.print(f"submitted again: created {sum(again.created.values())} documents (same keys reused)")
-        counts = index.tasks.counts(network.key)
-        console.print("tasks by state: " + ", ".join(f"{k} {v}" for k, v in counts.items() if v))
-
-        store = open_object_store(ObjectStoreSettings(url=config.objects_url))
-        ref = store.put_bytes(to_json(network, indent=1).encode())
-        back = store.get_bytes(ref.key)  # verified against its sha256 on read
-        console.print(
-            f"network archived: {ref.uri} ({ref.size_bytes:,} bytes, sha256 verified on read back: "
-            f"{len(back) == ref.size_bytes})"
-        )
-    finally:
-        index.close()
-        if own_server is not None:
-            own_server.stop()
-    console.rule()
-    console.print(
-        "Next: `make dev` starts Dagit and the hub on this data. Running submitted tasks through Dagster "
-        "comes with the orchestration work; one task already runs from Python (README: 'A hydration "
-        "free energy', about 3 minutes per molecule with the fast preset)."
+        _start_or_reuse(config, console)
+    except Exception as exc:  # a port in use, a server that would not start: say which, and stop
+        console.print(f"[red]the embedded stack did not start:[/] {exc}")
+        return 1
+    token_file = (
+        Path(os.environ["FEPFLOW_TOKEN_FILE"])
+        if os.environ.get("FEPFLOW_TOKEN_FILE")
+        else default_token_file()
     )
-    console.print(f"State lives in {Path(config.home)}; `make clean` removes it.")
+    with Client(config.hub_url, token_file=token_file) as client:
+        submitted = client.submit_ligands(
+            [(e.name, e.smiles) for e in chosen],
+            scope=SCOPE,
+            protocol="absolute-hydration",
+            preset=args.preset,
+            name=f"FreeSolv demo ({args.preset})",
+        )
+        network = submitted.network
+        again = "already submitted: reusing its results" if not submitted.created else "submitted"
+        console.print(f"network [cyan]{network}[/] {again} ({len(chosen)} molecules, preset {args.preset!r})")
+        counts = _watch(client, network, console, args.timeout)
+        results = client.results(network)
+        rows = _rows(results, chosen)
+        method = (
+            "implicit solvent (GBSA-OBC2), GAFF2/AM1-BCC, short sampling: the fast preset, for demos. "
+            "Trust the `production` preset (explicit TIP3P, ns per state) on a GPU."
+            if args.preset == "fast"
+            else f"preset {args.preset}"
+        )
+        console.print(_table(rows, method))
+        for reference in ("experiment", "published"):
+            stats = agreement(pairs_against(rows, reference))
+            if stats:
+                console.print(
+                    f"MAE against {reference}: [bold]{stats.mae:.2f}[/] kcal/mol (RMSE {stats.rmse:.2f}, {stats.n} molecules)"
+                )
+        if counts.get("error"):
+            console.print(
+                f"[yellow]{counts['error']} task(s) failed:[/] see Dagit, or `fepflow tasks list {network} --status error`"
+            )
+        report = _report(client, network, rows, counts, method, config.home / "reports" / network[:32])
+    console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
+    console.print(f"results page: {config.hub_url}/networks/{network}/page")
+    for name, url in config.urls().items():
+        console.print(f"  {name:<14} {url}")
+    console.print(
+        f"\nDone in {time.monotonic() - started:.0f} s. The stack keeps running for Dagit and the hub; stop it with [bold]make stop[/]."
+    )
     return 0
 
 

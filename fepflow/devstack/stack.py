@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -87,12 +88,27 @@ class StackConfig:
             "FEPFLOW_OBJECTS_URL": self.objects_url,
             "FEPFLOW_API_PUBLIC_URL": f"http://{self.host}:{self.api_port}",
             "FEPFLOW_AUTH_ENVIRONMENT": "development",
+            "FEPFLOW_AUTH_SECRET_KEY": self.auth_secret(),
             "FEPFLOW_ENGINE_WORK_DIR": str(self.home / "work"),
             "FEPFLOW_ENGINE_CACHE_DIR": str(self.home / "cache"),
             "FEPFLOW_ENGINE_SLOT_DIR": str(self.home / "slots"),
             "FEPFLOW_ORCHESTRATOR_HUB_URL": f"http://{self.host}:{self.api_port}",
             "DAGSTER_HOME": str(self.dagster_home),
         }
+
+    def auth_secret(self) -> str:
+        """The stack's token signing key: random, made on first use, kept (mode 600) in its home."""
+        path = self.home / "auth-secret"
+        if not path.exists():
+            self.home.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    @property
+    def hub_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
 
     def urls(self) -> dict[str, str]:
         urls = {
@@ -232,6 +248,8 @@ class EmbeddedStack:
                 self.processes.append(proc)
                 say(f"{proc.name} ready in {time.monotonic() - started:.1f} s (log: {proc.log_path})")
             self._ensure_indexes()
+            token_file = self.local_identity()
+            say(f"local identity 'local' (every scope); its token is in {token_file}")
         except BaseException:
             self.stop()
             raise
@@ -256,6 +274,22 @@ class EmbeddedStack:
         finally:
             index.close()
 
+    def local_identity(self) -> Path:
+        """Create the local identity and save its token where the CLI and client look."""
+        from fepflow.auth.local import ensure_local_identity
+        from fepflow.settings import AuthSettings
+        from fepflow.store.index import Index
+
+        auth = AuthSettings(environment="development", secret_key=self.config.auth_secret())
+        index = Index.connect(self.config.mongo_url, "fepflow")
+        try:
+            token_file = os.environ.get("FEPFLOW_TOKEN_FILE")
+            return ensure_local_identity(
+                index, auth, self.config.hub_url, token_file=Path(token_file) if token_file else None
+            )
+        finally:
+            index.close()
+
     def failed(self) -> list[ManagedProcess]:
         return [p for p in self.processes if not p.running()]
 
@@ -264,6 +298,24 @@ class EmbeddedStack:
             proc.stop()
         self.processes.clear()
         (self.config.home / "stack.json").unlink(missing_ok=True)
+
+
+def running_stack(config: StackConfig) -> dict[str, object] | None:
+    """The description (``stack.json``) of a stack already running from ``config.home``, if every one
+    of its processes is alive; None otherwise."""
+    from fepflow.devstack.processes import pid_alive
+
+    path = config.home / "stack.json"
+    if not path.exists():
+        return None
+    try:
+        info: dict[str, object] = json.loads(path.read_text())
+        pids = dict(info.get("pids") or {})  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        return None
+    if pids and all(pid_alive(int(pid)) for pid in pids.values()):
+        return info
+    return None
 
 
 def engine_slots() -> list[Slot]:
