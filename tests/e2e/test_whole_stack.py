@@ -1,0 +1,161 @@
+"""The whole stack as a user meets it: the embedded stack as real processes, the Python client, the
+sensor, OpenMM hydration simulations, the hub's estimates and a checksum-verified DRS download, with
+a run worker killed mid-simulation on the way."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fepflow.client import Client
+from fepflow.devstack.processes import free_port
+from fepflow.devstack.stack import EmbeddedStack, StackConfig
+from fepflow.store.index import Index
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+# the fast preset cut down to seconds: implicit solvent, three states, a few dozen iterations
+TINY_HYDRATION: dict[str, Any] = {
+    "lambdas": {"electrostatics": [1.0, 0.0, 0.0], "sterics": [1.0, 1.0, 0.0]},
+    "simulation": {
+        "steps_per_iteration": 25,
+        "equilibration_ps": 1.0,
+        "production_iterations": 300,
+        "checkpoint_interval_iterations": 10,
+    },
+}
+ENV = {
+    "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": "1",
+    "FEPFLOW_ENGINE_GPU_DEVICES": "none",
+    "FEPFLOW_ENGINE_CPU_SLOTS": "2",
+    "FEPFLOW_ENGINE_CPU_THREADS": "1",
+    "FEPFLOW_ENGINE_HEARTBEAT_S": "1",
+    "FEPFLOW_ENGINE_STALE_AFTER_S": "30",
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[tuple[EmbeddedStack, Path]]:
+    token_file = tmp_path_factory.mktemp("client") / "token.json"
+    overrides = {**ENV, "FEPFLOW_TOKEN_FILE": str(token_file)}
+    saved = {k: os.environ.get(k) for k in overrides}
+    os.environ.update(overrides)
+    config = StackConfig(
+        home=tmp_path_factory.mktemp("whole"),
+        workdir=repo_root,
+        mongo_port=free_port(),
+        dagit_port=free_port(),
+        api_port=free_port(),
+    )
+    running = EmbeddedStack(config)
+    try:
+        running.start()
+        yield running, token_file
+    finally:
+        running.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _run_worker_of(run_id: str) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", run_id], capture_output=True, text=True, check=False).stdout
+    workers = set()
+    for pid in (int(p) for p in out.split()):
+        try:
+            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            if b"multiprocessing.spawn" in Path(f"/proc/{ppid}/cmdline").read_bytes():
+                workers.add(ppid)
+        except (OSError, ValueError, IndexError):
+            continue
+    return sorted(workers)
+
+
+def test_submit_watch_kill_resume_results_and_download(
+    stack: tuple[EmbeddedStack, Path], tmp_path: Path
+) -> None:
+    running, token_file = stack
+    config = running.config
+    # the stack created the local identity and saved its token where the client looks: no login
+    with Client(config.hub_url, token_file=token_file) as client:
+        assert client.whoami()["identity"] == "local"
+        submitted = client.submit_ligands(
+            [("methane", "C"), ("methanol", "CO")],
+            scope="e2e-whole-stack",
+            protocol="absolute-hydration",
+            preset="fast",
+            settings=TINY_HYDRATION,
+        )
+        assert submitted.created
+        network = submitted.network
+        again = client.submit_ligands(
+            [("methane", "C"), ("methanol", "CO")],
+            scope="e2e-whole-stack",
+            protocol="absolute-hydration",
+            preset="fast",
+            settings=TINY_HYDRATION,
+        )
+        assert (again.created, again.network, again.tasks) == (False, network, submitted.tasks)
+
+        # kill the run worker of the first task to write a checkpoint
+        index = Index.connect(config.mongo_url, "fepflow")
+        try:
+            deadline = time.monotonic() + 240
+            victim = None
+            while victim is None and time.monotonic() < deadline:
+                for key in submitted.tasks:
+                    doc = index.tasks.coll.find_one({"_id": key}) or {}
+                    snapshots = list((config.home / "work" / key).glob("*snapshots*/*"))
+                    if doc.get("status") == "running" and doc.get("run_id") and snapshots:
+                        victim = doc
+                        break
+                time.sleep(0.3)
+            assert victim is not None, "no task reached a checkpoint while running"
+            pids = _run_worker_of(victim["run_id"])
+            assert pids
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+
+            deadline = time.monotonic() + 400
+            while time.monotonic() < deadline:
+                status = client.status(network)
+                if status.counts.get("complete", 0) == status.total:
+                    break
+                assert not status.counts.get("error"), index.tasks.coll.find_one({"status": "error"})
+                time.sleep(1.0)
+            assert client.status(network).counts["complete"] == 2
+            killed = index.tasks.get(victim["_id"])
+            assert killed.attempts == 2 and killed.run_id != victim["run_id"]
+            for key in submitted.tasks:  # exactly one result per task
+                assert index.results.coll.count_documents({"task": key}) == 1
+            summary = index.results.get(killed.result.result_key)["summary"]  # type: ignore[union-attr]
+            assert any(leg["resumed"] for leg in summary["legs"].values())
+        finally:
+            index.close()
+
+        results = client.results(network)
+        values = {m.molecule: m for m in results.molecules}
+        assert set(values) == {"methane", "methanol"}
+        for value in values.values():
+            assert math.isfinite(value.dg_kcal_mol)
+        # methanol is far more soluble than methane, even at this length (expt +2.0 vs -5.1 kcal/mol)
+        assert values["methanol"].dg_kcal_mol < values["methane"].dg_kcal_mol - 2.0
+
+        # a DRS download matches its checksum
+        archive = client.archive(network)
+        bundle = client.drs_object(archive["drs_ids"][0])
+        member = next(c for c in bundle.contents or [] if c.name == "summary.json")
+        blob = client.drs_object(member.id or "")
+        path = client.download(blob, tmp_path / "summary.json")
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == blob.sha256()
