@@ -22,6 +22,7 @@ from fepflow.protocols.relative_hydration import RelativeHydrationProtocol
 LIGANDS = ("methane", "ethane", "methanol")
 
 
+@pytest.mark.timeout(3 * 3600)
 def test_three_ligand_cycle_closes(tmp_path: Path) -> None:
     overrides = {}
     if os.environ.get("FEPFLOW_CYCLE_ITERATIONS"):

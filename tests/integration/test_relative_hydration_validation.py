@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
+
+import pytest
 
 from fepflow.data.freesolv import entry, published_parameters
 from fepflow.models import ChemicalSystem, SmallMoleculeComponent, SolventComponent, Transformation
@@ -20,19 +23,29 @@ from fepflow.protocols.relative_hydration import FAST, RelativeHydrationProtocol
 
 PAIR = ("ethane", "methanol")
 THREADS = 1
+ITERATIONS = int(os.environ.get("FEPFLOW_VALIDATION_ITERATIONS", "0")) or None
+"""Shorter runs on request (iterations per window); the ``fast`` preset's 50 otherwise."""
+
+
+def simulation_settings() -> dict:
+    sim = dict(FAST["simulation"])
+    if ITERATIONS:
+        sim["production_iterations"] = ITERATIONS
+    return sim
 
 
 def absolute_fast_explicit() -> dict:
     """The absolute protocol at the relative ``fast`` preset's length, in the same explicit water."""
     return AbsoluteHydrationProtocol.preset_settings(
-        "production", simulation=dict(FAST["simulation"]), system=dict(FAST["system"]), repeats=1
+        "production", simulation=simulation_settings(), system=dict(FAST["system"]), repeats=1
     )
 
 
+@pytest.mark.timeout(3 * 3600)
 def test_relative_matches_absolute_difference(tmp_path: Path) -> None:
     params = {name: published_parameters(name) for name in PAIR}
     ligands = [SmallMoleculeComponent.from_smiles(entry(n).smiles, n) for n in PAIR]
-    settings = RelativeHydrationProtocol.preset_settings("fast")
+    settings = RelativeHydrationProtocol.preset_settings("fast", simulation=simulation_settings())
     (edge,) = plan_network(ligands, edges=[PAIR], settings=settings).edges
     relative = RelativeHydrationProtocol.for_transformation(edge).run_task(
         edge,
@@ -83,6 +96,7 @@ def test_relative_matches_absolute_difference(tmp_path: Path) -> None:
         "relative_timings_s": rel["timings"],
         "absolute_timings_s": {n: s["timings"] for n, s in absolute.items()},
         "relative_warnings": rel["warnings"],
+        "iterations_per_window": settings["simulation"]["production_iterations"],
     }
     (tmp_path / "validation.json").write_text(json.dumps(figures, indent=1))
     print(json.dumps(figures, indent=1))
