@@ -92,7 +92,15 @@ def analyse_task(
     platform_name: str,
     timings: dict[str, float],
     mapping_svg: str | None = None,
+    signs: dict[str, float] | None = None,
+    protocol: str = "relative-hydration",
+    value_key: str = "ddg_hyd",
 ) -> TaskResult:
+    """MBAR of each leg and the bundle; the result is ``Σ sign(leg) (ΔG_leg + dispersion_leg)``.
+
+    Hydration: ``{"solvent": +1, "vacuum": -1}`` (the default); a binding leg: ``{leg: +1}``.
+    """
+    signs = signs or {"solvent": 1.0, "vacuum": -1.0}
     temperature = settings.thermo.temperature_K
     kt = kT_kcal_per_mol(temperature)
     bundle = workdir / "bundle"
@@ -124,17 +132,17 @@ def analyse_task(
         (bundle / "mapping.svg").write_text(mapping_svg)
         files["mapping.svg"] = bundle / "mapping.svg"
 
-    leg, meta = load_leg(workdir / "setup", "solvent")
-    coefficients = meta.get("dispersion_coefficients_kj_mol_nm3")
     lrc_kcal = 0.0
     volume = None
-    if coefficients:
-        volume = mean_volume_nm3(outcomes["solvent"].storage_path, leg.box_vectors_nm)
-        if volume:
-            lrc_kcal = (coefficients[1] - coefficients[0]) / volume / KJ_PER_KCAL
-    solvent, vacuum = legs["solvent"], legs["vacuum"]
-    ddg = solvent["dg_kcal_mol"] + lrc_kcal - vacuum["dg_kcal_mol"]
-    err = math.hypot(solvent["dg_error_kcal_mol"], vacuum["dg_error_kcal_mol"])
+    for leg_name in outcomes:
+        leg, meta = load_leg(workdir / "setup", leg_name)
+        coefficients = meta.get("dispersion_coefficients_kj_mol_nm3")
+        if coefficients:
+            volume = mean_volume_nm3(outcomes[leg_name].storage_path, leg.box_vectors_nm)
+            if volume:
+                lrc_kcal += signs[leg_name] * (coefficients[1] - coefficients[0]) / volume / KJ_PER_KCAL
+    ddg = sum(signs[name] * legs[name]["dg_kcal_mol"] for name in legs) + lrc_kcal
+    err = math.sqrt(sum(legs[name]["dg_error_kcal_mol"] ** 2 for name in legs))
     warnings = [
         f"{name} leg: smallest neighbour overlap {s['min_neighbour_overlap']:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
         for name, s in legs.items()
@@ -145,13 +153,13 @@ def analyse_task(
         if not s["forward_reverse_agree"]
     ]
     summary_all: dict[str, Any] = {
-        "protocol": "relative-hydration",
+        "protocol": protocol,
         "transformation": transformation.key,
         "ligand_a": setup["ligand_a"],
         "ligand_b": setup["ligand_b"],
         "repeat": repeat,
-        "ddg_hyd_kcal_mol": ddg,
-        "ddg_hyd_error_kcal_mol": err,
+        f"{value_key}_kcal_mol": ddg,
+        f"{value_key}_error_kcal_mol": err,
         "dg_kcal_mol": ddg,
         "ddg_kcal_mol": err,
         "dispersion_correction_kcal_mol": lrc_kcal,
