@@ -20,7 +20,6 @@ from api.schemas import (
 from api.scoping import network_doc, task_docs, visible_networks
 from api.submission import FieldError
 from fepflow.models.states import InvalidTransition, TaskStatus
-from fepflow.store.tasks import TransitionConflict
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -71,9 +70,8 @@ def get_task(key: str, claims: ClaimsDep, index: IndexDep) -> TaskOut:
 @router.post("/priority", summary="Set the priority of tasks (higher runs first)", response_model=TaskChanges)
 def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
     task_docs(index, claims, body.tasks)
-    for key in body.tasks:
-        index.tasks.set_priority(key, body.priority)
-    return TaskChanges(changed=list(body.tasks))
+    index.tasks.set_priorities(body.tasks, body.priority)
+    return TaskChanges(changed=list(dict.fromkeys(body.tasks)))
 
 
 @router.post(
@@ -81,14 +79,8 @@ def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> T
 )
 def cancel(body: TaskKeys, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
     task_docs(index, claims, body.tasks)
-    changed, skipped = [], []
-    for key in body.tasks:
-        try:
-            index.tasks.cancel(key)
-            changed.append(key)
-        except (InvalidTransition, TransitionConflict) as exc:
-            skipped.append({"task": key, "reason": str(exc)})
-    return TaskChanges(changed=changed, skipped=skipped)
+    changed, skipped = index.tasks.cancel_many(body.tasks)
+    return TaskChanges(changed=changed, skipped=[{"task": k, "reason": r} for k, r in skipped.items()])
 
 
 @router.post("/restart", summary="Move errored tasks back to waiting", response_model=TaskChanges)

@@ -342,3 +342,41 @@ class TaskQueue:
         ]
         self.add(tasks, network_key=network_key)
         return [t.key for t in tasks]
+
+    def set_priorities(self, keys: list[str], priority: int) -> int:
+        """Set the priority of many tasks at once (in batches); returns how many exist."""
+        matched = 0
+        unique = list(dict.fromkeys(keys))
+        for i in range(0, len(unique), 100):
+            res = self.coll.update_many(
+                {"_id": {"$in": unique[i : i + 100]}},
+                {"$set": {"priority": int(priority), "updated_at": utcnow()}},
+            )
+            matched += res.matched_count
+        return matched
+
+    def cancel_many(self, keys: list[str]) -> tuple[list[str], dict[str, str]]:
+        """Cancel many tasks at once; returns the keys cancelled now, and why each other one was not.
+
+        One filtered ``update_many`` per batch moves only tasks in a state that may be cancelled, so
+        a task that finishes meanwhile keeps its result (it is then reported as skipped).
+        """
+        unique = list(dict.fromkeys(keys))
+        sources = sorted(s.value for s in sources_of(TaskStatus.CANCELLED))
+        before = {d["_id"]: d["status"] for d in find_in(self.coll, "_id", unique, {"status": 1})}
+        now = utcnow()
+        for i in range(0, len(unique), 100):
+            self.coll.update_many(
+                {"_id": {"$in": unique[i : i + 100]}, "status": {"$in": sources}},
+                {"$set": {"status": TaskStatus.CANCELLED.value, "updated_at": now, "finished_at": now}},
+            )
+        after = {d["_id"]: d["status"] for d in find_in(self.coll, "_id", unique, {"status": 1})}
+        changed, skipped = [], {}
+        for key in unique:
+            if key not in after:
+                skipped[key] = str(TaskNotFound(key))
+            elif after[key] == TaskStatus.CANCELLED.value and before.get(key) != TaskStatus.CANCELLED.value:
+                changed.append(key)
+            else:
+                skipped[key] = str(InvalidTransition(key, after[key], TaskStatus.CANCELLED.value))
+        return changed, skipped
