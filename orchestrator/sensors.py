@@ -55,6 +55,7 @@ def run_request(task: Task, job_name: str) -> RunRequest:
         job_name=job_name,
         tags={
             "dagster/priority": str(task.priority),
+            "fepflow/kind": "simulation",
             "fepflow/task": task.key,
             "fepflow/transformation": task.transformation_key,
             "fepflow/attempt": str(task.attempts),

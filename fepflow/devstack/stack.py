@@ -36,6 +36,12 @@ run_monitoring:
 concurrency:
   runs:
     max_concurrent_runs: {max_runs}
+    # simulation runs beyond the free slots stay in the queue: a dequeued run whose step waits
+    # for a pool slot holds a run worker that polls (measured: a third of a core while it waits)
+    tag_concurrency_limits:
+      - key: fepflow/kind
+        value: simulation
+        limit: {gpu_slots}
   pools:
     # the `gpu` pool: one simulation per device slot of this host ({slots})
     default_limit: {gpu_slots}

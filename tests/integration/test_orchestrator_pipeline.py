@@ -92,6 +92,7 @@ def test_sensor_schedules_each_waiting_task_once_by_priority(env: dict[str, Any]
     assert sorted(r.partition_key for r in requests) == sorted(report.task_keys)
     assert {r.run_key for r in requests} == {f"{k}:0" for k in report.task_keys}
     assert requests[0].tags["dagster/priority"] == "7"
+    assert requests[0].tags["fepflow/kind"] == "simulation"  # the run-level limit's tag
     assert first.dynamic_partitions_requests[0].partition_keys == [r.partition_key for r in requests]  # type: ignore[union-attr, index]
     assert index.tasks.counts()["scheduled"] == 3
 
