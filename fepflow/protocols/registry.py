@@ -27,6 +27,7 @@ _CLASSES: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.hydration:AbsoluteHydrationProtocol",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceProtocol",
     "relative-hydration": "fepflow.protocols.relative_hydration:RelativeHydrationProtocol",
+    "relative-binding": "fepflow.protocols.relative_binding:RelativeBindingProtocol",
 }
 
 

@@ -45,18 +45,35 @@ def simulate_leg(
     extend_iterations: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> SamplingOutcome:
-    """Run, resume or extend one hybrid leg; its storage is ``<workdir>/<leg>.nc``."""
+    """Run, resume or extend one hybrid leg; its storage is ``<workdir>/<leg>.nc``.
+
+    The start is minimised and equilibrated at the *middle* window, where both ligands' unique atoms
+    have their Lennard-Jones on (and no charge): solvent and protein make room for both groups. At
+    lambda 0 the unique-B atoms do not interact, so water or side chains settle onto them there, and
+    replicas started from such a structure blow up at lambda 1 (seen with benzene -> toluene in
+    T4 lysozyme).
+    """
+    from fepflow.engine.checkpoint import read_sidecar
+    from fepflow.engine.equilibration import prepare_start
+
     leg, _ = load_leg(workdir / "setup", leg_name)
     lambdas = json.loads((workdir / "setup" / "done.json").read_text())["lambdas"]
     pressure = settings.thermo.pressure_bar if leg.periodic else None
     states = hybrid_states(leg.system, lambdas, settings.thermo.temperature_K, pressure)
-    box = leg.box_vectors_nm * unit.nanometer if leg.box_vectors_nm is not None else None
+    storage = workdir / f"{leg_name}.nc"
+    chosen = leg_platform(leg.system.getNumParticles(), leg.periodic, platform)
+    config = sampler_config(settings)  # type: ignore[arg-type]  # reads .simulation only
+    positions: Any = leg.positions_nm * unit.nanometer
+    box: Any = leg.box_vectors_nm * unit.nanometer if leg.box_vectors_nm is not None else None
+    if read_sidecar(storage) is None:
+        start, _, _ = prepare_start(states[len(states) // 2], positions, box, config, chosen)
+        positions, box = start.positions, start.box_vectors
     return run_multistate(
         states,
-        leg.positions_nm * unit.nanometer,
-        workdir / f"{leg_name}.nc",
-        sampler_config(settings),  # type: ignore[arg-type]  # reads .simulation only
-        leg_platform(leg.system.getNumParticles(), leg.periodic, platform),
+        positions,
+        storage,
+        config.model_copy(update={"minimize": False, "equilibration_steps": 0}),
+        chosen,
         box_vectors=box,
         extend_iterations=extend_iterations,
         progress=progress,

@@ -166,3 +166,95 @@ def run_setup(
     }
     _write_atomic(marker, json.dumps(record, indent=1))
     return record
+
+
+def run_binding_setup(
+    ligand_a: SmallMoleculeComponent,
+    ligand_b: SmallMoleculeComponent,
+    mapping: AtomMapping,
+    protein: Any,
+    solvent: SolventComponent | None,
+    settings: RelativeSettings,
+    workdir: Path,
+    *,
+    cache_dir: Path | None = None,
+    ligand_parameters: dict[str, LigandParameters] | None = None,
+) -> dict[str, Any]:
+    """One leg of a relative binding edge: the hybrid in the complex (``protein`` given) or in water.
+
+    The complex leg places ligand A where its component's conformer puts it (the protein's frame).
+    """
+    from fepflow.chemistry.complexes import build_complex
+
+    folder = workdir / "setup"
+    marker = folder / "done.json"
+    if marker.exists():
+        return dict(json.loads(marker.read_text()))
+    folder.mkdir(parents=True, exist_ok=True)
+    params_a = _params(ligand_a, settings, cache_dir, ligand_parameters)
+    params_b = _params(ligand_b, settings, cache_dir, ligand_parameters)
+    hmr = settings.simulation.hydrogen_mass_amu
+    water = solvent or SolventComponent()
+    leg_name = "complex" if protein is not None else "solvent"
+    if protein is not None:
+        built = build_complex(
+            protein,
+            params_a,
+            ligand_coordinates_angstrom=np.asarray(ligand_a.conformer)
+            if ligand_a.conformer is not None
+            else None,
+            padding_nm=settings.system.solvent_padding_nm,
+            water_model=water.water_model,
+            ion_concentration_molar=water.ion_concentration_molar,
+            positive_ion=water.positive_ion,
+            negative_ion=water.negative_ion,
+            nonbonded_cutoff_nm=settings.system.nonbonded_cutoff_nm,
+            hydrogen_mass_amu=hmr,
+        )
+    else:
+        built = build_solvated(
+            params_a,
+            padding_nm=settings.system.solvent_padding_nm,
+            water_model=water.water_model,
+            ion_concentration_molar=water.ion_concentration_molar,
+            neutralize=water.neutralize,
+            positive_ion=water.positive_ion,
+            negative_ion=water.negative_ion,
+            nonbonded_cutoff_nm=settings.system.nonbonded_cutoff_nm,
+            hydrogen_mass_amu=hmr,
+        )
+    vacuum_b = build_vacuum(params_b, hydrogen_mass_amu=hmr)
+    pos_b = np.asarray(vacuum_b.positions.value_in_unit(unit.nanometer), dtype=float)
+    windows = settings.lambdas.windows or default_windows(n_unique_heavy(ligand_a, ligand_b, mapping))
+    hybrid = build_hybrid(
+        built.system,
+        built.ligand_atoms,
+        vacuum_b.system,
+        mapping.pairs,
+        softcore_alpha=settings.lambdas.softcore_alpha,
+    )
+    pos_a = np.asarray(built.positions.value_in_unit(unit.nanometer), dtype=float)
+    box = np.asarray(built.box_vectors.value_in_unit(unit.nanometer), dtype=float)
+    description = f"hybrid {ligand_a.name} -> {ligand_b.name}: {built.description}"
+    _save(
+        folder,
+        leg_name,
+        hybrid,
+        hybrid_positions(pos_a, pos_b, hybrid.atoms),
+        box,
+        {"description": description},
+    )
+    record = {
+        "leg": leg_name,
+        "ligand_a": ligand_a.name,
+        "ligand_b": ligand_b.name,
+        "mapping_pairs": len(mapping.pairs),
+        "mapping_score": mapping.score,
+        "lambdas": schedule(windows),
+        "n_windows": windows,
+        "parameter_provenance": [params_a.provenance, params_b.provenance],
+        f"{leg_name}_leg": built.description,
+        f"{leg_name}_atoms": built.system.getNumParticles(),
+    }
+    _write_atomic(marker, json.dumps(record, indent=1))
+    return record
