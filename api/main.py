@@ -11,7 +11,7 @@ import fepflow
 from api import errors
 from api.cache import TTLCache
 from api.limits import BodyLimitMiddleware
-from api.routes import auth, drs, networks, results, service, tasks
+from api.routes import auth, drs, networks, pages, results, service, tasks
 from fepflow.settings import (
     ApiSettings,
     AuthSettings,
@@ -61,10 +61,11 @@ def create_app(
     errors.install(app)
     app.include_router(service.router)
     app.include_router(service.router, prefix=API_PREFIX)
-    for module in (auth, networks, tasks, results):
+    for module in (auth, networks, tasks, results, pages):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(drs.router)
     app.include_router(drs.public)
+    app.include_router(pages.public)
     return app
 
 

@@ -360,6 +360,10 @@ class Client:
 
     # -- results and DRS ------------------------------------------------------------------------
 
+    def page_link(self, network: str) -> str:
+        """A signed link to the network's results page (for a browser, which sends no token)."""
+        return str(self._send("GET", f"{API}/networks/{network}/page-link").json()["url"])
+
     def transformation_results(self, key: str) -> TransformationResults:
         return self._get(TransformationResults, f"{API}/transformations/{key}/results")
 

@@ -213,8 +213,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"[yellow]{counts['error']} task(s) failed:[/] see Dagit, or `fepflow tasks list {network} --status error`"
             )
         report = _report(client, network, rows, counts, method, config.home / "reports" / network[:32])
+        page = client.page_link(network)
     console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
-    console.print(f"results page: {config.hub_url}/networks/{network}/page")
+    console.print(f"results page (signed link, valid 8 hours): {page}")
     for name, url in config.urls().items():
         console.print(f"  {name:<14} {url}")
     console.print(

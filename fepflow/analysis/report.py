@@ -167,8 +167,10 @@ def render_html(
             )
     body += [f"<p class='note'>{e(n)}</p>" for n in notes]
     for fig in figures:
+        # onload records the decoded width: a headless browser's DOM dump then shows which plots rendered
         body.append(
-            f"<figure><img src='{e(fig.src)}' alt='{e(fig.caption)}'><figcaption>{e(fig.caption)}</figcaption></figure>"
+            f"<figure><img src='{e(fig.src)}' alt='{e(fig.caption)}' onload='this.dataset.rendered=this.naturalWidth'>"
+            f"<figcaption>{e(fig.caption)}</figcaption></figure>"
         )
     if links:
         body.append("<h2>Result data (GA4GH DRS)</h2><ul id='drs'>")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import re
+import shutil
 import signal
 import subprocess
 import time
@@ -159,3 +161,37 @@ def test_submit_watch_kill_resume_results_and_download(
         blob = client.drs_object(member.id or "")
         path = client.download(blob, tmp_path / "summary.json")
         assert hashlib.sha256(path.read_bytes()).hexdigest() == blob.sha256()
+
+        # the results page, opened in headless Chromium: the table and every plot render
+        dom = _chromium_dom(client.page_link(network), tmp_path)
+        assert '<table id="estimates">' in dom
+        for name in ("methane", "methanol"):
+            assert f"<td>{name}</td><td>{values[name].dg_kcal_mol:+.2f}</td>" in dom
+        images = re.findall(r"<img [^>]*>", dom)
+        assert (
+            len(images) >= 1 + 2 * 2 * 2
+        )  # the correlation plot, then overlap + convergence per leg per task
+        unrendered = [img for img in images if not re.search(r'data-rendered="[1-9][0-9]*"', img)]
+        assert not unrendered, unrendered
+        assert dom.count("drs://") == 2  # one bundle per task
+
+
+def _chromium_dom(url: str, tmp_path: Path) -> str:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, (
+        "Chromium is needed for the results page test (Debian package `chromium`; .ci/run installs it)"
+    )
+    argv = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout

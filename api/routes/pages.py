@@ -1,0 +1,192 @@
+"""The results page of a network: status, estimates (with FreeSolv references where a molecule is
+known), a correlation plot, every task's overlap and convergence plots, and the DRS ids and download
+links of every result file.
+
+A browser cannot send a bearer token, so the page is reached through a signed link: an authorised
+``GET /api/v1/networks/{key}/page-link`` returns a URL that carries a short-lived token for that one
+network. The plots and downloads on the page carry signed links of their own.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+
+from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep
+from api.routes.drs import PREFIX as DRS_PREFIX
+from api.routes.drs import STREAM_PURPOSE, STREAM_TTL
+from api.scoping import network_doc
+from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
+from fepflow.auth.tokens import TokenError, decode_token, encode_token
+from fepflow.data.freesolv import entries
+from fepflow.models.states import TaskStatus
+from fepflow.settings import ApiSettings, AuthSettings
+from fepflow.store.estimates import network_estimates
+from fepflow.store.index import Index
+
+PAGE_PURPOSE = "results-page"
+PAGE_TTL = timedelta(hours=8)
+
+router = APIRouter(tags=["results page"])  # under /api/v1: needs a bearer token
+public = APIRouter(tags=["results page"])  # authenticated by the signed link
+
+
+class PageLink(BaseModel):
+    url: str
+    expires_at: str
+
+
+@router.get(
+    "/networks/{key}/page-link",
+    summary="A signed link to the network's results page",
+    response_model=PageLink,
+)
+def page_link(
+    key: str, claims: ClaimsDep, index: IndexDep, settings: ApiSettingsDep, auth: AuthSettingsDep
+) -> PageLink:
+    network_doc(index, claims, key)
+    token, expires = encode_token(
+        claims.subject,
+        [],
+        secret=auth.secret_key.get_secret_value(),
+        algorithm=auth.algorithm,
+        ttl=PAGE_TTL,
+        purpose=PAGE_PURPOSE,
+        extra={"net": key},
+    )
+    return PageLink(
+        url=f"{settings.public_url.rstrip('/')}/networks/{key}/page?token={token}",
+        expires_at=expires.isoformat(),
+    )
+
+
+def _check(key: str, token: str, auth: AuthSettings) -> str:
+    try:
+        claims = decode_token(
+            token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm, purpose=PAGE_PURPOSE
+        )
+    except TokenError as exc:
+        raise HTTPException(401, f"this page link is not valid: {exc}") from None
+    if claims.extra.get("net") != key:
+        raise HTTPException(401, "this page link is for another network")
+    return claims.subject
+
+
+def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
+    known = {e.name: e for e in entries()}
+    rows, referenced = [], False
+    for est in network_estimates(index, key):
+        label = est.ligand or est.name
+        ref = known.get(est.ligand or "")
+        referenced |= ref is not None
+        rows.append(
+            MoleculeRow(
+                name=label,
+                dg_kcal_mol=est.dg_kcal_mol,
+                uncertainty_kcal_mol=est.uncertainty_kcal_mol,
+                experiment_kcal_mol=ref.expt_kcal_mol if ref else None,
+                published_kcal_mol=ref.calc_gaff_kcal_mol if ref else None,
+            )
+        )
+    return rows, referenced
+
+
+def _stream_link(subject: str, object_id: str, auth: AuthSettings, settings: ApiSettings) -> str:
+    token, _ = encode_token(
+        subject,
+        [],
+        secret=auth.secret_key.get_secret_value(),
+        algorithm=auth.algorithm,
+        ttl=STREAM_TTL,
+        purpose=STREAM_PURPOSE,
+        extra={"obj": object_id},
+    )
+    return f"{DRS_PREFIX}/stream/{object_id}?token={token}"
+
+
+@public.get(
+    "/networks/{key}/page", response_class=HTMLResponse, summary="The network's results page (signed link)"
+)
+def results_page(
+    key: str,
+    index: IndexDep,
+    settings: ApiSettingsDep,
+    auth: AuthSettingsDep,
+    token: Annotated[str, Query(max_length=4000)],
+) -> HTMLResponse:
+    subject = _check(key, token, auth)
+    doc = index.db["networks"].find_one({"_id": key}, {"name": 1})
+    if doc is None:
+        raise HTTPException(404, f"network {key} not found")
+    status = index.tasks.counts(key)
+    rows, referenced = _rows(index, key)
+    figures: list[PageFigure] = []
+    if referenced:
+        figures.append(
+            PageFigure(
+                "computed against experiment (FreeSolv)", f"/networks/{key}/correlation.png?token={token}"
+            )
+        )
+    links: list[tuple[str, str]] = []
+    host = settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    tasks = index.tasks.coll.find({"networks": key, "status": TaskStatus.COMPLETE.value}, {"result": 1}).sort(
+        "_id"
+    )
+    bundle_ids = [t["result"]["drs_id"] for t in tasks if (t.get("result") or {}).get("drs_id")]
+    bundles = list(index.results.drs.find({"_id": {"$in": bundle_ids}}))
+    member_ids = [c["id"] for b in bundles for c in b.get("contents", [])]
+    members = {d["_id"]: d for d in index.results.drs.find({"_id": {"$in": member_ids}})}
+    labels = {
+        r["_id"]: r
+        for r in index.results.coll.find(
+            {"drs_id": {"$in": bundle_ids}}, {"drs_id": 1, "summary.ligand": 1, "repeat": 1}
+        )
+    }
+    by_bundle = {r["drs_id"]: r for r in labels.values()}
+    for bundle in sorted(
+        bundles, key=lambda b: str((by_bundle.get(b["_id"]) or {}).get("summary", {}).get("ligand", ""))
+    ):
+        result = by_bundle.get(bundle["_id"]) or {}
+        label = f"{result.get('summary', {}).get('ligand') or bundle['transformation'][:28]} (repeat {result.get('repeat', 0)})"
+        links.append(
+            (
+                f"{label}: bundle drs://{host}/{bundle['_id']}",
+                _stream_link(subject, bundle["_id"], auth, settings),
+            )
+        )
+        for content in bundle.get("contents", []):
+            blob = members.get(content["id"])
+            if blob is None:
+                continue
+            href = _stream_link(subject, blob["_id"], auth, settings)
+            links.append(
+                (
+                    f"{label}: {blob['name']} ({blob['size']:,} bytes, sha-256 {blob['checksum_sha256'][:12]}…)",
+                    href,
+                )
+            )
+            if blob.get("mime_type") == "image/png":
+                figures.append(PageFigure(f"{label}: {blob['name'][:-4].replace('_', ' ')}", href))
+    html = render_html(
+        title=f"fepflow results: {doc.get('name') or key}",
+        subtitle=f"network {key}",
+        status=status,
+        rows=rows,
+        notes=["Uncertainties are the larger of the repeats' standard error and the MBAR error."],
+        figures=figures,
+        links=links,
+    )
+    return HTMLResponse(html)
+
+
+@public.get("/networks/{key}/correlation.png", summary="Computed against experimental values (signed link)")
+def correlation(
+    key: str, index: IndexDep, auth: AuthSettingsDep, token: Annotated[str, Query(max_length=4000)]
+) -> Response:
+    _check(key, token, auth)
+    rows, _ = _rows(index, key)
+    return Response(correlation_png(rows), media_type="image/png")
