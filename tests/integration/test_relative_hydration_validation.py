@@ -4,6 +4,11 @@ model, same sampling length per window) within their combined 2σ.
 
 Cost on one CPU thread here: about 15 minutes per calculation (three of them); minutes on a GPU.
 The figures are printed (``pytest -s``) and written to ``validation.json`` in the test's folder.
+
+Measured here (FEPFLOW_VALIDATION_ITERATIONS=25, i.e. half the fast length; CPU, one thread, shared
+2-core machine, 27.7 min in all): relative -4.77 ± 0.42 kcal/mol; absolute ethane 3.22 ± 0.46,
+methanol -2.45 ± 0.64, difference -5.68 ± 0.79; deviation 1.0 combined σ. FreeSolv's published GAFF
+difference is -5.95, experiment -6.93.
 """
 
 from __future__ import annotations
