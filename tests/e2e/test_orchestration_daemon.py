@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from factories import harmonic_network
+from stack_support import run_worker_pids, running_stack
 
-from fepflow.devstack.processes import free_port
-from fepflow.devstack.stack import EmbeddedStack, StackConfig
+from fepflow.devstack.stack import EmbeddedStack
 from fepflow.models.states import TaskStatus
 from fepflow.store.index import Index
 
@@ -37,26 +36,8 @@ STACK_ENV = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[EmbeddedStack]:
-    saved = {k: os.environ.get(k) for k in STACK_ENV}
-    os.environ.update(STACK_ENV)
-    config = StackConfig(
-        home=tmp_path_factory.mktemp("stack"),
-        workdir=repo_root,
-        mongo_port=free_port(),
-        dagit_port=free_port(),
-        api_port=free_port(),
-    )
-    running = EmbeddedStack(config)
-    try:
-        running.start()
+    with running_stack(tmp_path_factory.mktemp("stack"), repo_root, STACK_ENV) as running:
         yield running
-    finally:
-        running.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 @pytest.fixture()
@@ -102,22 +83,6 @@ def test_inserted_tasks_end_complete_with_indexed_results(stack: EmbeddedStack, 
     )
 
 
-def _run_worker_pids(run_id: str) -> list[int]:
-    """The run worker of ``run_id``: the code server starts it with multiprocessing (its command line
-    does not name the run), and it starts the log-capture processes whose command lines do."""
-    out = subprocess.run(["pgrep", "-f", run_id], capture_output=True, text=True, check=False).stdout
-    workers = set()
-    for pid in (int(p) for p in out.split()):
-        try:
-            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            parent_cmd = Path(f"/proc/{ppid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, ValueError, IndexError):
-            continue
-        if "multiprocessing.spawn" in parent_cmd:
-            workers.add(ppid)
-    return sorted(workers)
-
-
 def test_killed_run_worker_resumes_from_its_checkpoint(stack: EmbeddedStack, index: Index) -> None:
     network = harmonic_network(
         1,
@@ -136,7 +101,7 @@ def test_killed_run_worker_resumes_from_its_checkpoint(stack: EmbeddedStack, ind
     _wait("the task to run and write a checkpoint", checkpointed, 180, stack)
     first = index.tasks.get(key)
     assert first.run_id is not None
-    pids = _run_worker_pids(first.run_id)
+    pids = run_worker_pids(first.run_id)
     assert pids, "no run worker process found for the run"
     for pid in pids:
         os.kill(pid, signal.SIGKILL)

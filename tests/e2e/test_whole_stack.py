@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stack_support import run_worker_pids, running_stack
 
 from fepflow.client import Client
-from fepflow.devstack.processes import free_port
-from fepflow.devstack.stack import EmbeddedStack, StackConfig
+from fepflow.devstack.stack import EmbeddedStack
 from fepflow.store.index import Index
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -48,40 +48,9 @@ ENV = {
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[tuple[EmbeddedStack, Path]]:
     token_file = tmp_path_factory.mktemp("client") / "token.json"
-    overrides = {**ENV, "FEPFLOW_TOKEN_FILE": str(token_file)}
-    saved = {k: os.environ.get(k) for k in overrides}
-    os.environ.update(overrides)
-    config = StackConfig(
-        home=tmp_path_factory.mktemp("whole"),
-        workdir=repo_root,
-        mongo_port=free_port(),
-        dagit_port=free_port(),
-        api_port=free_port(),
-    )
-    running = EmbeddedStack(config)
-    try:
-        running.start()
+    env = {**ENV, "FEPFLOW_TOKEN_FILE": str(token_file)}
+    with running_stack(tmp_path_factory.mktemp("whole"), repo_root, env) as running:
         yield running, token_file
-    finally:
-        running.stop()
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def _run_worker_of(run_id: str) -> list[int]:
-    out = subprocess.run(["pgrep", "-f", run_id], capture_output=True, text=True, check=False).stdout
-    workers = set()
-    for pid in (int(p) for p in out.split()):
-        try:
-            ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            if b"multiprocessing.spawn" in Path(f"/proc/{ppid}/cmdline").read_bytes():
-                workers.add(ppid)
-        except (OSError, ValueError, IndexError):
-            continue
-    return sorted(workers)
 
 
 def test_submit_watch_kill_resume_results_and_download(
@@ -124,7 +93,7 @@ def test_submit_watch_kill_resume_results_and_download(
                         break
                 time.sleep(0.3)
             assert victim is not None, "no task reached a checkpoint while running"
-            pids = _run_worker_of(victim["run_id"])
+            pids = run_worker_pids(victim["run_id"])
             assert pids
             for pid in pids:
                 os.kill(pid, signal.SIGKILL)

@@ -262,3 +262,27 @@ def test_failure_sensor_requeues_a_task_whose_worker_died(env: dict[str, Any]) -
     )
     assert handle_failed_run(index, key, "r2", 3, log) == "error"
     assert index.tasks.get(key).status is TaskStatus.ERROR
+
+
+def test_an_extended_task_resumes_and_replaces_its_result(env: dict[str, Any]) -> None:
+    index: Index = env["index"]
+    key = index.submit_network(
+        harmonic_network(1, production_iterations=60), scope="test-orch-extend"
+    ).task_keys[0]
+    assert _materialize(env, key).success
+    first = index.tasks.get(key)
+    assert first.result is not None
+
+    index.tasks.mark_extend(key, 40)  # the hub's "extend": complete -> waiting, 40 more iterations
+    tick = _tick(env)
+    assert isinstance(tick, SensorResult)
+    assert [r.run_key for r in tick.run_requests or []] == [f"{key}:1"]  # a new run, not the first one's key
+    assert _materialize(env, key).success
+
+    done = index.tasks.get(key)
+    assert done.status is TaskStatus.COMPLETE and done.attempts == 2
+    assert done.result is not None and done.result.result_key != first.result.result_key
+    leg = index.results.get(done.result.result_key)["summary"]["legs"]["oscillators"]
+    assert leg["n_iterations"] == 100 and leg["resumed"] is True
+    with pytest.raises(KeyError):  # the replaced result is no longer served
+        index.results.get(first.result.result_key)
