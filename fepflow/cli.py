@@ -40,11 +40,17 @@ def stop(home: Path | None = typer.Option(None, help="state folder of the stack 
 
 
 @app.command()
-def demo() -> None:
-    """Build, submit and archive a FreeSolv hydration network (what `make demo` runs)."""
+def demo(
+    molecules: list[str] = typer.Option(
+        None, "--molecule", "-m", help="FreeSolv names (default: 4 small molecules)"
+    ),
+    preset: str = typer.Option("fast", help="protocol preset; 'production' is for GPUs"),
+) -> None:
+    """Hydration free energies of FreeSolv molecules on the embedded stack, with a report (what `make demo` runs)."""
     from fepflow.demo import main
 
-    raise typer.Exit(main([]))
+    argv = ["--preset", preset] + (["--molecules", *molecules] if molecules else [])
+    raise typer.Exit(main(argv))
 
 
 from fepflow.cli_hub import register  # noqa: E402 - the hub commands, kept in a module of their own
