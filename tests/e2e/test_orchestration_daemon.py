@@ -161,8 +161,14 @@ def test_dagit_shows_the_runs_and_a_reexecution_through_it_updates_the_same_task
     _wait("the task to complete", lambda: index.tasks.get(key).status is TaskStatus.COMPLETE, 300, stack)
     first = index.tasks.get(key)
 
-    runs = _graphql(stack, GRAPHQL_RUNS, {"filter": {"tags": [{"key": "fepflow/task", "value": key}]}})
-    results = runs["runsOrError"]["results"]  # type: ignore[index]
+    by_task = {"filter": {"tags": [{"key": "fepflow/task", "value": key}]}}
+
+    def run_finished() -> bool:  # the task completes a moment before its run does
+        found = _graphql(stack, GRAPHQL_RUNS, by_task)["runsOrError"]["results"]  # type: ignore[index]
+        return bool(found) and all(r["status"] in {"SUCCESS", "FAILURE"} for r in found)
+
+    _wait("the run to finish", run_finished, 60, stack)
+    results = _graphql(stack, GRAPHQL_RUNS, by_task)["runsOrError"]["results"]  # type: ignore[index]
     assert [r["status"] for r in results] == ["SUCCESS"]
     parent = results[0]["runId"]
 
