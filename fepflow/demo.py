@@ -87,6 +87,29 @@ def _rows(results: NetworkResults, chosen: list[FreeSolvEntry]) -> list[Molecule
     return rows
 
 
+def _method(client: Client, results: NetworkResults, preset: str) -> str:
+    """Which solvent model and sampling length produced the numbers, from a result's own summary."""
+    summary: dict[str, object] = {}
+    for estimate in results.transformations:
+        repeats = client.transformation_results(estimate.transformation).repeats
+        if repeats:
+            summary = dict(repeats[0].get("summary") or {})
+            break
+    solvent = str(summary.get("solvent_model") or "unknown solvent model")
+    ns = summary.get("sampling_ns_per_state")
+    length = (
+        f"{float(ns):.2f} ns of sampling per state"
+        if isinstance(ns, int | float)
+        else "sampling length unknown"
+    )
+    advice = (
+        " Trust the `production` preset (explicit TIP3P, ns per state) on a GPU."
+        if preset != "production"
+        else ""
+    )
+    return f"preset {preset}: {solvent}; GAFF2/AM1-BCC; {length}.{advice}"
+
+
 def _table(rows: list[MoleculeRow], method: str) -> Table:
     table = Table(title=f"ΔG_hyd (kcal/mol): {method}")
     for col in ("molecule", "fepflow", "±", "published calc.", "experiment", "fepflow − expt"):
@@ -195,12 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         counts = _watch(client, network, console, args.timeout)
         results = client.results(network)
         rows = _rows(results, chosen)
-        method = (
-            "implicit solvent (GBSA-OBC2), GAFF2/AM1-BCC, short sampling: the fast preset, for demos. "
-            "Trust the `production` preset (explicit TIP3P, ns per state) on a GPU."
-            if args.preset == "fast"
-            else f"preset {args.preset}"
-        )
+        method = _method(client, results, args.preset)
         console.print(_table(rows, method))
         for reference in ("experiment", "published"):
             stats = agreement(pairs_against(rows, reference))
