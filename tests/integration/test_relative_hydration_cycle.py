@@ -3,6 +3,10 @@
 The closure (signed sum of the three ΔΔG_hyd) must lie within 2σ of zero, σ from the three edges'
 MBAR errors; the network estimate reports the same closure. About 15 minutes per edge on one CPU
 thread here; minutes on a GPU. FEPFLOW_CYCLE_ITERATIONS shortens the run (iterations per window).
+
+Measured here (FEPFLOW_CYCLE_ITERATIONS=15; CPU, one thread, shared 2-core machine, 16.3 min):
+methane -> ethane +0.27 ± 0.29, ethane -> methanol -6.01 ± 0.45, methanol -> methane +6.13 ± 0.36
+kcal/mol (FreeSolv's published GAFF differences: +0.01, -5.95, +5.94); closure +0.39 ± 0.64.
 """
 
 from __future__ import annotations
