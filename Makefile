@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev stop demo test test-unit lint bench up-dev down-dev clean
+.PHONY: help install dev stop demo test test-unit validate lint bench up-dev down-dev clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -34,6 +34,9 @@ test: $(STAMP)  ## the whole test suite, starting the servers it needs
 
 test-unit: $(STAMP)  ## the fast tests only (no servers)
 	$(BIN)/python -m pytest tests/unit
+
+validate: $(STAMP)  ## science validation runs (relative vs absolute hydration, cycle closure): tens of minutes on CPU
+	$(BIN)/python -m pytest -m validation -s
 
 lint: $(STAMP)  ## ruff (lint and format) and mypy
 	$(BIN)/ruff check .

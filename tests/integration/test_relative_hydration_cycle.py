@@ -23,6 +23,8 @@ from fepflow.models import SmallMoleculeComponent
 from fepflow.planning import plan_network
 from fepflow.protocols.relative_hydration import RelativeHydrationProtocol
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.validation]
+
 LIGANDS = ("methane", "ethane", "methanol")
 
 

@@ -26,6 +26,8 @@ from fepflow.planning import plan_network
 from fepflow.protocols.hydration import AbsoluteHydrationProtocol
 from fepflow.protocols.relative_hydration import FAST, RelativeHydrationProtocol
 
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.validation]
+
 PAIR = ("ethane", "methanol")
 THREADS = 1
 ITERATIONS = int(os.environ.get("FEPFLOW_VALIDATION_ITERATIONS", "0")) or None
