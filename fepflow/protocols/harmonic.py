@@ -34,6 +34,11 @@ class HarmonicReferenceSettings(BaseModel):
     n_particles: int = Field(1, ge=1, le=1000, description="independent 3D oscillators")
     temperature_K: float = Field(300.0, gt=0, description="temperature, K")
     timestep_fs: float = Field(2.0, gt=0, le=4, description="Langevin middle integrator step, fs")
+    collision_rate_per_ps: float = Field(
+        20.0,
+        gt=0,
+        description="Langevin friction, 1/ps: strong, so that an oscillator forgets its energy within an iteration",
+    )
     steps_per_iteration: int = Field(50, gt=0, description="MD steps between exchanges")
     production_iterations: int = Field(200, gt=0, description="sampler iterations")
     checkpoint_interval_iterations: int = Field(20, gt=0, description="iterations between checkpoints")
@@ -97,6 +102,7 @@ class HarmonicReferenceProtocol(Protocol):
         )
         config = SamplerConfig(
             timestep_fs=s.timestep_fs,
+            collision_rate_per_ps=s.collision_rate_per_ps,
             steps_per_iteration=s.steps_per_iteration,
             production_iterations=s.production_iterations,
             checkpoint_interval_iterations=s.checkpoint_interval_iterations,
