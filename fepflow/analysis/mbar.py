@@ -177,7 +177,9 @@ def neighbour_bar_guess(u_kln: np.ndarray) -> np.ndarray:
         w_r = u_kln[i + 1, i] - u_kln[i + 1, i + 1]
         try:
             step = float(
-                bar(w_f, w_r, method="bisection", compute_uncertainty=False, maximum_iterations=100)["Delta_f"]
+                bar(w_f, w_r, method="bisection", compute_uncertainty=False, maximum_iterations=100)[
+                    "Delta_f"
+                ]
             )
         except Exception:  # pymbar raises several unrelated types (BoundsError, ConvergenceError, ...)
             step = _exp_estimate(w_f)
