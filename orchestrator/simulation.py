@@ -19,14 +19,15 @@ from dagster import (
     asset,
 )
 
+from fepflow.protocols.hydration_analysis import MIN_NEIGHBOUR_OVERLAP
 from fepflow.runner import TaskNotRunnable, TaskOutcome, execute_task
 from fepflow.settings import OrchestratorSettings
 from orchestrator.partitions import tasks_partitions
 from orchestrator.resources import EngineResource, IndexResource, ObjectStoreResource
 from orchestrator.transient import is_transient
 
-MIN_OVERLAP = 0.03
-"""Below this MBAR overlap between neighbouring states an estimate is not to be trusted."""
+MIN_OVERLAP = MIN_NEIGHBOUR_OVERLAP
+"""Below this MBAR overlap between neighbouring states an estimate is not to be trusted (the protocols' own threshold)."""
 
 SIMULATION_CHECKS = [
     AssetCheckSpec(

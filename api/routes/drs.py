@@ -19,7 +19,7 @@ import fepflow
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep
 from api.scoping import visible_networks
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
-from fepflow.settings import ApiSettings
+from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectNotFound, ObjectStore
@@ -236,8 +236,13 @@ def get_access_url(
         if url is None:
             raise drs_error(500, "the object store could not presign a URL")
         return AccessURL(url=url)
+    return AccessURL(url=settings.public_url.rstrip("/") + stream_path(claims.subject, object_id, auth))
+
+
+def stream_path(subject: str, object_id: str, auth: AuthSettings) -> str:
+    """The hub path that streams ``object_id``, with a short-lived signed token for it."""
     link, _ = encode_token(
-        claims.subject,
+        subject,
         [],
         secret=auth.secret_key.get_secret_value(),
         algorithm=auth.algorithm,
@@ -245,8 +250,7 @@ def get_access_url(
         purpose=STREAM_PURPOSE,
         extra={"obj": object_id},
     )
-    base = settings.public_url.rstrip("/")
-    return AccessURL(url=f"{base}{PREFIX}/stream/{object_id}?token={link}")
+    return f"{PREFIX}/stream/{object_id}?token={link}"
 
 
 class Authorizations(BaseModel):

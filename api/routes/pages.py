@@ -17,14 +17,13 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep
-from api.routes.drs import PREFIX as DRS_PREFIX
-from api.routes.drs import STREAM_PURPOSE, STREAM_TTL
+from api.routes.drs import stream_path
 from api.scoping import network_doc
 from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
 from fepflow.auth.tokens import TokenError, decode_token, encode_token
 from fepflow.data.freesolv import entries
 from fepflow.models.states import TaskStatus
-from fepflow.settings import ApiSettings, AuthSettings
+from fepflow.settings import AuthSettings
 from fepflow.store.estimates import network_estimates
 from fepflow.store.index import Index
 
@@ -95,19 +94,6 @@ def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
     return rows, referenced
 
 
-def _stream_link(subject: str, object_id: str, auth: AuthSettings, settings: ApiSettings) -> str:
-    token, _ = encode_token(
-        subject,
-        [],
-        secret=auth.secret_key.get_secret_value(),
-        algorithm=auth.algorithm,
-        ttl=STREAM_TTL,
-        purpose=STREAM_PURPOSE,
-        extra={"obj": object_id},
-    )
-    return f"{DRS_PREFIX}/stream/{object_id}?token={token}"
-
-
 @public.get(
     "/networks/{key}/page", response_class=HTMLResponse, summary="The network's results page (signed link)"
 )
@@ -155,14 +141,14 @@ def results_page(
         links.append(
             (
                 f"{label}: bundle drs://{host}/{bundle['_id']}",
-                _stream_link(subject, bundle["_id"], auth, settings),
+                stream_path(subject, bundle["_id"], auth),
             )
         )
         for content in bundle.get("contents", []):
             blob = members.get(content["id"])
             if blob is None:
                 continue
-            href = _stream_link(subject, blob["_id"], auth, settings)
+            href = stream_path(subject, blob["_id"], auth)
             links.append(
                 (
                     f"{label}: {blob['name']} ({blob['size']:,} bytes, sha-256 {blob['checksum_sha256'][:12]}…)",

@@ -10,6 +10,7 @@ checkpoint (the setup box when none can be read).
 from __future__ import annotations
 
 import json
+import logging
 import math
 import socket
 from collections.abc import Callable
@@ -34,6 +35,8 @@ from fepflow.protocols.relative_setup import load_leg
 
 KJ_PER_KCAL = 4.184
 LEGS = ("solvent", "vacuum")
+
+log = logging.getLogger(__name__)
 
 
 def simulate_leg(
@@ -91,8 +94,8 @@ def mean_volume_nm3(storage_path: Path, fallback_box_nm: np.ndarray | None) -> f
                 if states:
                     volumes = [float(s.volume.value_in_unit(unit.nanometer**3)) for s in states]
                     return float(np.mean(volumes))
-    except Exception:
-        pass
+    except Exception as exc:  # the storage may hold no box at all (vacuum) or be unreadable
+        log.info("no box volume from %s (%s); using the starting box", storage_path, exc)
     if fallback_box_nm is None:
         return None
     return float(abs(np.linalg.det(np.asarray(fallback_box_nm))))
