@@ -14,12 +14,10 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
+from fepflow.errors import ModelError
+
 _REGISTRY: dict[str, type[KeyedModel]] = {}
 REF = "@key"
-
-
-class ModelError(ValueError):
-    """Input that cannot become a valid fepflow model; the message names the offending input."""
 
 
 def registered(type_name: str) -> type[KeyedModel]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from fepflow.models.base import ModelError
+from fepflow.errors import ModelError
 
 # protocol name -> "module:SettingsClass"
 _PROTOCOLS: dict[str, str] = {
