@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from fepflow.models.base import KeyedModel, ModelError
 
@@ -118,8 +118,14 @@ class SmallMoleculeComponent(KeyedModel):
             out.append(cls.from_mol_block(body, name=title or f"molecule {i + 1}"))
         return out
 
+    # pydantic runs "after" validators again when a built instance is placed in another model (a
+    # ChemicalSystem); the RDKit check needs to run only once per instance.
+    _checked: bool = PrivateAttr(default=False)
+
     @model_validator(mode="after")
     def _check(self) -> SmallMoleculeComponent:
+        if self._checked:
+            return self
         mol = self._parsed_smiles()
         canon, _ = _canonical(mol, self.name, has_conformer=False)
         if canon != self.smiles:
@@ -132,6 +138,7 @@ class SmallMoleculeComponent(KeyedModel):
                 f"molecule {self.name!r}: conformer has {len(self.conformer)} positions for "
                 f"{mol.GetNumAtoms()} atoms"
             )
+        self._checked = True
         return self
 
     def _parsed_smiles(self) -> Any:

@@ -140,3 +140,28 @@ def test_solvent_defaults_written_out_give_the_same_key() -> None:
     assert SolventComponent(ion_concentration_molar=0).key != SolventComponent().key
     with pytest.raises(ValidationError):
         SolventComponent(water_model="tip5p")
+
+
+def test_rdkit_check_runs_once_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A built molecule placed in systems is not canonicalised again (it was 0.9 s of a 2,000-ligand
+    submission); a new instance from raw fields is still checked, and a wrong one refused."""
+    from fepflow.models import ChemicalSystem
+    from fepflow.models import components
+
+    calls: list[str] = []
+    real = components._canonical
+
+    def counting(mol, label, **kw):  # type: ignore[no-untyped-def]
+        calls.append(label)
+        return real(mol, label, **kw)
+
+    monkeypatch.setattr(components, "_canonical", counting)
+    ethanol = SmallMoleculeComponent.from_smiles("CCO", "ethanol")
+    built = len(calls)
+    for i in range(3):
+        ChemicalSystem(name=f"s{i}", components={"ligand": ethanol, "solvent": SolventComponent()})
+    assert len(calls) == built
+    again = SmallMoleculeComponent.model_validate(ethanol.model_dump())
+    assert len(calls) == built + 1 and again == ethanol
+    with pytest.raises(ValidationError, match="not canonical"):
+        SmallMoleculeComponent(name="ethanol", smiles="CCO")
