@@ -145,8 +145,7 @@ def test_solvent_defaults_written_out_give_the_same_key() -> None:
 def test_rdkit_check_runs_once_per_instance(monkeypatch: pytest.MonkeyPatch) -> None:
     """A built molecule placed in systems is not canonicalised again (it was 0.9 s of a 2,000-ligand
     submission); a new instance from raw fields is still checked, and a wrong one refused."""
-    from fepflow.models import ChemicalSystem
-    from fepflow.models import components
+    from fepflow.models import ChemicalSystem, components
 
     calls: list[str] = []
     real = components._canonical
