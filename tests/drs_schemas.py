@@ -1,7 +1,7 @@
 """The parts of the GA4GH DRS 1.5 OpenAPI schemas the hub answers with, as JSON Schema (draft 2020-12).
 
 Transcribed from the spec's components (DrsObject, Checksum, AccessMethod, AccessURL, ContentsObject,
-Error, the bulk response, and service-info with its ``drs`` section).
+Error, the bulk object and bulk access responses, and service-info with its ``drs`` section).
 """
 
 from __future__ import annotations
@@ -94,6 +94,27 @@ BULK_RESPONSE: dict[str, Any] = {
             },
         },
         "resolved_drs_object": {"type": "array", "items": DRS_OBJECT},
+    },
+}
+
+BULK_ACCESS_RESPONSE: dict[str, Any] = {
+    "type": "object",
+    "required": ["resolved_drs_object_access_urls"],
+    "properties": {
+        "summary": BULK_RESPONSE["properties"]["summary"],
+        "unresolved_drs_objects": BULK_RESPONSE["properties"]["unresolved_drs_objects"],
+        "resolved_drs_object_access_urls": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["url"],
+                "properties": {
+                    "drs_object_id": {"type": "string"},
+                    "drs_access_id": {"type": "string"},
+                    **ACCESS_URL["properties"],
+                },
+            },
+        },
     },
 }
 

@@ -81,6 +81,23 @@ class BulkRequest(BaseModel):
     passports: list[str] | None = None
 
 
+class BulkObjectAccessIds(BaseModel):
+    bulk_object_id: Annotated[str, Field(max_length=200)]
+    bulk_access_ids: list[Annotated[str, Field(max_length=50)]] = Field(..., min_length=1, max_length=10)
+
+
+class BulkAccessRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bulk_object_access_ids: list[BulkObjectAccessIds] = Field(..., min_length=1, max_length=MAX_BULK)
+    passports: list[str] | None = None
+
+
+class BulkAccessURL(AccessURL):
+    drs_object_id: str
+    drs_access_id: str
+
+
 class BulkSummary(BaseModel):
     requested: int
     resolved: int
@@ -96,6 +113,12 @@ class BulkResponse(BaseModel):
     summary: BulkSummary
     unresolved_drs_objects: list[Unresolved]
     resolved_drs_object: list[DrsObject]
+
+
+class BulkAccessResponse(BaseModel):
+    summary: BulkSummary
+    unresolved_drs_objects: list[Unresolved]
+    resolved_drs_object_access_urls: list[BulkAccessURL]
 
 
 def drs_error(status: int, msg: str) -> HTTPException:
@@ -227,7 +250,62 @@ def get_access_url(
     settings: ApiSettingsDep,
     auth: AuthSettingsDep,
 ) -> AccessURL:
-    doc = _one(index, claims, object_id)
+    url = _access_url(_one(index, claims, object_id), access_id, claims, objects, settings, auth)
+    return AccessURL(url=url)
+
+
+@router.post(
+    "/objects/access",
+    summary="Get URLs for fetching bytes from multiple objects",
+    response_model=BulkAccessResponse,
+    response_model_exclude_none=True,
+)
+def bulk_access_urls(
+    body: BulkAccessRequest,
+    claims: ClaimsDep,
+    index: IndexDep,
+    objects: ObjectsDep,
+    settings: ApiSettingsDep,
+    auth: AuthSettingsDep,
+) -> BulkAccessResponse:
+    """One URL per (object, access id) pair; pairs that cannot be served are listed by error code."""
+    pairs = [(m.bulk_object_id, a) for m in body.bulk_object_access_ids for a in m.bulk_access_ids]
+    if len(pairs) > MAX_BULK:
+        raise drs_error(413, f"{len(pairs)} object/access pairs; at most {MAX_BULK} per request")
+    found = _visible_docs(index, claims, list(dict.fromkeys(o for o, _ in pairs)))
+    resolved: list[BulkAccessURL] = []
+    unresolved: dict[int, list[str]] = {}
+    for object_id, access_id in dict.fromkeys(pairs):
+        try:
+            if object_id not in found:
+                raise drs_error(404, f"no DRS object {object_id}")
+            url = _access_url(found[object_id], access_id, claims, objects, settings, auth)
+        except HTTPException as exc:
+            ids = unresolved.setdefault(exc.status_code, [])
+            if object_id not in ids:
+                ids.append(object_id)
+            continue
+        resolved.append(BulkAccessURL(drs_object_id=object_id, drs_access_id=access_id, url=url))
+    requested = len(dict.fromkeys(pairs))
+    return BulkAccessResponse(
+        summary=BulkSummary(
+            requested=requested, resolved=len(resolved), unresolved=requested - len(resolved)
+        ),
+        unresolved_drs_objects=[Unresolved(error_code=c, object_ids=ids) for c, ids in unresolved.items()],
+        resolved_drs_object_access_urls=resolved,
+    )
+
+
+def _access_url(
+    doc: dict[str, Any],
+    access_id: str,
+    claims: TokenClaims,
+    objects: ObjectStore,
+    settings: ApiSettings,
+    auth: AuthSettings,
+) -> str:
+    """The URL that fetches ``doc``'s bytes by ``access_id``: presigned S3, or a signed hub stream."""
+    object_id = str(doc["_id"])
     offered = {m.access_id for m in _access_methods(objects)} if doc.get("object_key") else set()
     if access_id not in offered:
         raise drs_error(404, f"object {object_id} has no access method {access_id!r}")
@@ -235,8 +313,8 @@ def get_access_url(
         url = objects.presigned_url(doc["object_key"])
         if url is None:
             raise drs_error(500, "the object store could not presign a URL")
-        return AccessURL(url=url)
-    return AccessURL(url=settings.public_url.rstrip("/") + stream_path(claims.subject, object_id, auth))
+        return str(url)
+    return settings.public_url.rstrip("/") + stream_path(claims.subject, object_id, auth)
 
 
 def stream_path(subject: str, object_id: str, auth: AuthSettings) -> str:

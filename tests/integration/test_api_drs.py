@@ -13,7 +13,15 @@ import httpx
 import jsonschema_rs
 import pytest
 from api_support import OTHER_SCOPE, SCOPE, bearer, complete_task, submit_smiles
-from drs_schemas import ACCESS_URL, AUTHORIZATIONS, BULK_RESPONSE, DRS_OBJECT, ERROR, SERVICE_INFO
+from drs_schemas import (
+    ACCESS_URL,
+    AUTHORIZATIONS,
+    BULK_ACCESS_RESPONSE,
+    BULK_RESPONSE,
+    DRS_OBJECT,
+    ERROR,
+    SERVICE_INFO,
+)
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -115,6 +123,41 @@ def test_bulk_resolves_what_the_caller_may_see(
     assert body["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": ["drs-missing"]}]
     theirs = hub.post(f"{DRS}/objects", json={"bulk_object_ids": ids}, headers=bearer([OTHER_SCOPE])).json()
     assert theirs["summary"]["resolved"] == 0
+
+
+def test_bulk_access_urls_serve_the_bytes(
+    hub: TestClient, hub_index: Index, hub_objects: ObjectStore
+) -> None:
+    made = _made(hub, hub_index, hub_objects)
+    blob_id, bundle_id = made["blob"]["id"], made["bundle"]["id"]
+    request = {
+        "bulk_object_access_ids": [
+            {"bulk_object_id": blob_id, "bulk_access_ids": ["https", "s3"]},  # the file store: https only
+            {"bulk_object_id": "drs-missing", "bulk_access_ids": ["https"]},
+            {"bulk_object_id": bundle_id, "bulk_access_ids": ["https"]},  # a bundle's bytes: its manifest
+        ]
+    }
+    body = valid(BULK_ACCESS_RESPONSE, hub.post(f"{DRS}/objects/access", json=request, headers=H).json())
+    assert body["summary"] == {"requested": 4, "resolved": 2, "unresolved": 2}
+    urls = {
+        (u["drs_object_id"], u["drs_access_id"]): u["url"] for u in body["resolved_drs_object_access_urls"]
+    }
+    assert set(urls) == {(blob_id, "https"), (bundle_id, "https")}
+    assert body["unresolved_drs_objects"] == [{"error_code": 404, "object_ids": [blob_id, "drs-missing"]}]
+    fetched = hub.get(urls[blob_id, "https"].removeprefix("https://hub.example.org:8443"))
+    assert fetched.status_code == 200 and fetched.content == made["summary_bytes"]
+    manifest = hub.get(urls[bundle_id, "https"].removeprefix("https://hub.example.org:8443"))
+    assert manifest.status_code == 200 and blob_id in manifest.text
+    theirs = hub.post(f"{DRS}/objects/access", json=request, headers=bearer([OTHER_SCOPE])).json()
+    assert theirs["summary"]["resolved"] == 0 and theirs["resolved_drs_object_access_urls"] == []
+    too_many = {
+        "bulk_object_access_ids": [
+            {"bulk_object_id": f"o{i}", "bulk_access_ids": ["https"]} for i in range(1001)
+        ]
+    }
+    for bad, status in [({"bulk_object_access_ids": []}, 400), (too_many, 400)]:
+        r = hub.post(f"{DRS}/objects/access", json=bad, headers=H)
+        assert r.status_code == status and valid(ERROR, r.json())["status_code"] == status
 
 
 @pytest.fixture()
