@@ -12,9 +12,13 @@ with a working folder and uploads what it returns.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -127,6 +131,64 @@ class Protocol(ABC):
     @abstractmethod
     def gather(summaries: list[dict[str, Any]]) -> Estimate:
         """Combine the summaries of a transformation's completed repeats."""
+
+
+@contextmanager
+def task_log(workdir: Path) -> Iterator[Path]:
+    """While a task runs, what fepflow logs at INFO and above also goes to ``workdir/task.log``, which
+    the analysis puts in the bundle (appended to on resume, so a resumed task's log tells both runs)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    path = workdir / "task.log"
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    package_logger = logging.getLogger("fepflow")
+    package_logger.addHandler(handler)
+    if package_logger.level == logging.NOTSET or package_logger.level > logging.INFO:
+        package_logger.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        package_logger.removeHandler(handler)
+        handler.close()
+
+
+def run_stages(
+    *,
+    setup: Callable[[], Any],
+    legs: Sequence[str],
+    simulate: Callable[[str, Callable[[int, int], None]], Any],
+    analyse: Callable[[Any, dict[str, Any], dict[str, float]], TaskResult],
+    progress: Progress | None = None,
+) -> TaskResult:
+    """setup -> one simulation unit per leg -> analyse, each reported to ``progress`` and timed.
+
+    ``simulate(leg, report)`` runs (or resumes, or extends) one leg; ``analyse(prepared, outcomes,
+    timings)`` makes the bundle. The summary gets ``timings`` (seconds per unit and in total) and is
+    rewritten to the bundle's summary.json.
+    """
+    from fepflow.protocols.hydration_analysis import write_summary
+
+    say = progress or (lambda unit, done, total: None)
+    started = time.monotonic()
+    timings: dict[str, float] = {}
+    say("setup", 0, 1)
+    t0 = time.monotonic()
+    prepared = setup()
+    timings["setup_s"] = time.monotonic() - t0
+    say("setup", 1, 1)
+    outcomes: dict[str, Any] = {}
+    for leg in legs:
+        t0 = time.monotonic()
+        outcomes[leg] = simulate(leg, functools.partial(say, leg))
+        timings[f"{leg}_s"] = time.monotonic() - t0
+    say("analyse", 0, 1)
+    t0 = time.monotonic()
+    result = analyse(prepared, outcomes, timings)
+    timings["analyse_s"] = time.monotonic() - t0
+    result.summary["timings"] = {**timings, "total_s": time.monotonic() - started}
+    write_summary(result)
+    say("analyse", 1, 1)
+    return result
 
 
 def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

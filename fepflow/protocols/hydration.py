@@ -15,15 +15,22 @@ Presets: ``production`` (TIP3P, PME, 5 ns per state: for GPUs and published comp
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from fepflow.models.components import SmallMoleculeComponent, SolventComponent
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.base import Estimate, Progress, Protocol, ProtocolError, TaskResult, gather_estimates
+from fepflow.protocols.base import (
+    Estimate,
+    Progress,
+    Protocol,
+    ProtocolError,
+    TaskResult,
+    gather_estimates,
+    run_stages,
+    task_log,
+)
 from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
 
 logger = logging.getLogger(__name__)
@@ -120,100 +127,46 @@ class AbsoluteHydrationProtocol(Protocol):
         ligand_parameters: Any = None,
         threads: int | None = None,
     ) -> TaskResult:
+        from fepflow.engine.platforms import choose_platform
         from fepflow.engine.storage import quiet_openmmtools_loggers
 
         quiet_openmmtools_loggers()  # before openmmtools (and with it pymbar) is first imported
-        self.validate(transformation)
-        ligand = self.ligand_of(transformation)
-        workdir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(workdir / "task.log")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        package_logger = logging.getLogger("fepflow")
-        package_logger.addHandler(handler)
-        if package_logger.level == logging.NOTSET or package_logger.level > logging.INFO:
-            package_logger.setLevel(logging.INFO)
-        try:
-            return self._run(
-                transformation,
-                ligand,
-                repeat=repeat,
-                workdir=workdir,
-                platform=platform,
-                extend_iterations=extend_iterations,
-                progress=progress,
-                cache_dir=cache_dir,
-                ligand_parameters=ligand_parameters,
-                threads=threads,
-            )
-        finally:
-            package_logger.removeHandler(handler)
-            handler.close()
-
-    def _run(
-        self,
-        transformation: Transformation,
-        ligand: SmallMoleculeComponent,
-        *,
-        repeat: int,
-        workdir: Path,
-        platform: str | None,
-        extend_iterations: int,
-        progress: Progress | None,
-        cache_dir: Path | None,
-        ligand_parameters: Any,
-        threads: int | None,
-    ) -> TaskResult:
-        from fepflow.engine.platforms import choose_platform
-        from fepflow.protocols.hydration_analysis import analyse_task, write_summary
+        from fepflow.protocols.hydration_analysis import analyse_task
         from fepflow.protocols.hydration_setup import run_setup
         from fepflow.protocols.hydration_simulate import simulate_leg
 
-        logger.info("task %s repeat %d of %s in %s", ligand.name, repeat, transformation.key, workdir)
-        started = time.monotonic()
-        timings: dict[str, float] = {}
-        say = progress or (lambda unit, done, total: None)
-
-        say("setup", 0, 1)
-        t0 = time.monotonic()
+        self.validate(transformation)
+        ligand = self.ligand_of(transformation)
         solvent: SolventComponent | None = transformation.state_a.solvent
-        setup = run_setup(
-            ligand, solvent, self.settings, workdir, cache_dir=cache_dir, ligand_parameters=ligand_parameters
-        )
-        timings["setup_s"] = time.monotonic() - t0
-        say("setup", 1, 1)
-
-        choice = choose_platform(platform, threads=threads)
-        outcomes = {}
-        for leg in ("solvent", "vacuum"):
-            t0 = time.monotonic()
-            outcomes[leg] = simulate_leg(
-                leg,
-                workdir,
-                self.settings,
-                choice,
-                extend_iterations=extend_iterations,
-                progress=functools.partial(say, leg),
+        with task_log(workdir):
+            logger.info("task %s repeat %d of %s in %s", ligand.name, repeat, transformation.key, workdir)
+            choice = choose_platform(platform, threads=threads)
+            return run_stages(
+                setup=lambda: run_setup(
+                    ligand,
+                    solvent,
+                    self.settings,
+                    workdir,
+                    cache_dir=cache_dir,
+                    ligand_parameters=ligand_parameters,
+                ),
+                legs=("solvent", "vacuum"),
+                simulate=lambda leg, report: simulate_leg(
+                    leg, workdir, self.settings, choice, extend_iterations=extend_iterations, progress=report
+                ),
+                analyse=lambda setup, outcomes, timings: analyse_task(
+                    transformation,
+                    ligand,
+                    self.settings,
+                    setup,
+                    outcomes,
+                    workdir,
+                    repeat=repeat,
+                    platform_name=choice.name,
+                    timings=timings,
+                ),
+                progress=progress,
             )
-            timings[f"{leg}_s"] = time.monotonic() - t0
-
-        say("analyse", 0, 1)
-        t0 = time.monotonic()
-        result = analyse_task(
-            transformation,
-            ligand,
-            self.settings,
-            setup,
-            outcomes,
-            workdir,
-            repeat=repeat,
-            platform_name=choice.name,
-            timings=timings,
-        )
-        timings["analyse_s"] = time.monotonic() - t0
-        result.summary["timings"] = {**timings, "total_s": time.monotonic() - started}
-        write_summary(result)
-        say("analyse", 1, 1)
-        return result
 
     @staticmethod
     def gather(summaries: list[dict[str, Any]]) -> Estimate:

@@ -16,15 +16,22 @@ component's conformer puts it: give ligand A posed in the protein's frame (e.g. 
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.base import Estimate, Progress, Protocol, ProtocolError, TaskResult, gather_estimates
-from fepflow.protocols.relative_hydration import FAST, PRODUCTION, RelativeHydrationProtocol
+from fepflow.protocols.base import (
+    Estimate,
+    Progress,
+    Protocol,
+    ProtocolError,
+    TaskResult,
+    gather_estimates,
+    run_stages,
+    task_log,
+)
+from fepflow.protocols.relative_hydration import FAST, PRODUCTION, RelativeHydrationProtocol, check_pair
 from fepflow.protocols.relative_settings import RelativeBindingSettings
 
 logger = logging.getLogger(__name__)
@@ -50,13 +57,7 @@ class RelativeBindingProtocol(Protocol):
                 f"transformation {transformation.label!r}: both states must hold the same protein (complex leg) "
                 "or none (solvent leg)"
             )
-        if a.formal_charge != b.formal_charge:
-            raise ProtocolError(
-                f"{a.name!r} ({a.formal_charge:+d}) and {b.name!r} ({b.formal_charge:+d}) differ in net charge: only "
-                "charge-conserving transformations are supported"
-            )
-        if self.settings.system.solvent_model != "tip3p":
-            raise ProtocolError("the relative protocols run in explicit TIP3P only")
+        check_pair(a, b, self.settings)
         if pa is not None and a.conformer is None:
             raise ProtocolError(
                 f"transformation {transformation.label!r}: the complex leg needs ligand {a.name!r} posed in the "
@@ -78,67 +79,57 @@ class RelativeBindingProtocol(Protocol):
     ) -> TaskResult:
         from fepflow.engine.platforms import choose_platform
         from fepflow.engine.storage import quiet_openmmtools_loggers
+
+        quiet_openmmtools_loggers()
         from fepflow.mapping import draw_mapping
-        from fepflow.protocols.hydration_analysis import write_summary
         from fepflow.protocols.relative_analysis import analyse_task, simulate_leg
         from fepflow.protocols.relative_setup import run_binding_setup
 
-        quiet_openmmtools_loggers()
         self.validate(transformation)
         ligand_a, ligand_b = RelativeHydrationProtocol.ligands_of(transformation)
         mapping = transformation.mapping
         assert mapping is not None
         leg = self.leg_of(transformation)
-        workdir.mkdir(parents=True, exist_ok=True)
-        say = progress or (lambda unit, done, total: None)
-        started = time.monotonic()
-        timings: dict[str, float] = {}
-        say("setup", 0, 1)
-        t0 = time.monotonic()
-        setup = run_binding_setup(
-            ligand_a,
-            ligand_b,
-            mapping,
-            transformation.state_a.protein,
-            transformation.state_a.solvent,
-            self.settings,
-            workdir,
-            cache_dir=cache_dir,
-            ligand_parameters=ligand_parameters,
-        )
-        timings["setup_s"] = time.monotonic() - t0
-        say("setup", 1, 1)
-        choice = choose_platform(platform, threads=threads)
-        t0 = time.monotonic()
-        outcome = simulate_leg(
-            leg,
-            workdir,
-            self.settings,
-            choice,
-            extend_iterations=extend_iterations,
-            progress=functools.partial(say, leg),
-        )
-        timings[f"{leg}_s"] = time.monotonic() - t0
-        say("analyse", 0, 1)
-        result = analyse_task(
-            transformation,
-            self.settings,
-            setup,
-            {leg: outcome},
-            workdir,
-            repeat=repeat,
-            platform_name=choice.name,
-            timings=timings,
-            mapping_svg=draw_mapping(ligand_a, ligand_b, mapping),
-            signs={leg: 1.0},
-            protocol=self.name,
-            value_key="dg_leg",
-        )
-        result.summary["leg"] = leg
-        result.summary["timings"] = {**timings, "total_s": time.monotonic() - started}
-        write_summary(result)
-        say("analyse", 1, 1)
-        return result
+
+        def analyse(setup: Any, outcomes: dict[str, Any], timings: dict[str, float]) -> TaskResult:
+            result = analyse_task(
+                transformation,
+                self.settings,
+                setup,
+                outcomes,
+                workdir,
+                repeat=repeat,
+                platform_name=choice.name,
+                timings=timings,
+                mapping_svg=draw_mapping(ligand_a, ligand_b, mapping),
+                signs={leg: 1.0},
+                protocol=self.name,
+                value_key="dg_leg",
+            )
+            result.summary["leg"] = leg
+            return result
+
+        with task_log(workdir):
+            choice = choose_platform(platform, threads=threads)
+            return run_stages(
+                setup=lambda: run_binding_setup(
+                    ligand_a,
+                    ligand_b,
+                    mapping,
+                    transformation.state_a.protein,
+                    transformation.state_a.solvent,
+                    self.settings,
+                    workdir,
+                    cache_dir=cache_dir,
+                    ligand_parameters=ligand_parameters,
+                ),
+                legs=(leg,),
+                simulate=lambda leg, report: simulate_leg(
+                    leg, workdir, self.settings, choice, extend_iterations=extend_iterations, progress=report
+                ),
+                analyse=analyse,
+                progress=progress,
+            )
 
     @staticmethod
     def gather(summaries: list[dict[str, Any]]) -> Estimate:

@@ -20,30 +20,29 @@ the hybrid topology supports vacuum and explicit solvent only.
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
 from pathlib import Path
 from typing import Any, ClassVar
 
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.base import Estimate, Progress, Protocol, ProtocolError, TaskResult, gather_estimates
-from fepflow.protocols.relative_settings import RelativeHydrationSettings
+from fepflow.protocols.base import (
+    Estimate,
+    Progress,
+    Protocol,
+    ProtocolError,
+    TaskResult,
+    gather_estimates,
+    run_stages,
+    task_log,
+)
+from fepflow.protocols.hydration import PRODUCTION as ABSOLUTE_PRODUCTION
+from fepflow.protocols.relative_settings import RelativeHydrationSettings, RelativeSettings
 
 logger = logging.getLogger(__name__)
 
-PRODUCTION: dict[str, Any] = {
-    "simulation": {
-        "timestep_fs": 4.0,
-        "hydrogen_mass_amu": 3.0,
-        "steps_per_iteration": 250,
-        "equilibration_ps": 200.0,
-        "production_iterations": 5000,
-        "checkpoint_interval_iterations": 100,
-    },
-    "system": {"solvent_model": "tip3p", "solvent_padding_nm": 1.2, "nonbonded_cutoff_nm": 0.9},
-}
+# production sampling is the absolute protocol's: TIP3P, 1.2 nm padding, 4 fs HMR, 5 ns per window
+PRODUCTION: dict[str, Any] = ABSOLUTE_PRODUCTION
 FAST: dict[str, Any] = {
     "simulation": {
         "timestep_fs": 4.0,
@@ -56,6 +55,19 @@ FAST: dict[str, Any] = {
     "system": {"solvent_model": "tip3p", "solvent_padding_nm": 1.0, "nonbonded_cutoff_nm": 0.9},
     "repeats": 1,
 }
+
+
+def check_pair(a: SmallMoleculeComponent, b: SmallMoleculeComponent, settings: RelativeSettings) -> None:
+    """What both relative protocols require of a ligand pair and their settings."""
+    if a.formal_charge != b.formal_charge:
+        raise ProtocolError(
+            f"{a.name!r} ({a.formal_charge:+d}) and {b.name!r} ({b.formal_charge:+d}) differ in net charge: only "
+            "charge-conserving transformations are supported"
+        )
+    if settings.system.solvent_model != "tip3p":
+        raise ProtocolError(
+            "the relative protocols run in explicit TIP3P only (the hybrid topology has no implicit-solvent terms)"
+        )
 
 
 class RelativeHydrationProtocol(Protocol):
@@ -101,15 +113,7 @@ class RelativeHydrationProtocol(Protocol):
                 raise ProtocolError(
                     f"transformation {transformation.label!r}: each state must hold exactly one small molecule"
                 )
-        if a.formal_charge != b.formal_charge:
-            raise ProtocolError(
-                f"{a.name!r} ({a.formal_charge:+d}) and {b.name!r} ({b.formal_charge:+d}) differ in net charge: only "
-                "charge-conserving transformations are supported"
-            )
-        if self.settings.system.solvent_model != "tip3p":
-            raise ProtocolError(
-                "the relative protocols run in explicit TIP3P only (the hybrid topology has no implicit-solvent terms)"
-            )
+        check_pair(a, b, self.settings)
         solvent = transformation.state_a.solvent
         if solvent is not None and solvent.water_model != "tip3p":
             raise ProtocolError(
@@ -129,102 +133,48 @@ class RelativeHydrationProtocol(Protocol):
         ligand_parameters: Any = None,
         threads: int | None = None,
     ) -> TaskResult:
+        from fepflow.engine.platforms import choose_platform
         from fepflow.engine.storage import quiet_openmmtools_loggers
 
         quiet_openmmtools_loggers()
-        self.validate(transformation)
-        workdir.mkdir(parents=True, exist_ok=True)
-        handler = logging.FileHandler(workdir / "task.log")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        package_logger = logging.getLogger("fepflow")
-        package_logger.addHandler(handler)
-        if package_logger.level == logging.NOTSET or package_logger.level > logging.INFO:
-            package_logger.setLevel(logging.INFO)
-        try:
-            return self._run(
-                transformation,
-                repeat,
-                workdir,
-                platform,
-                extend_iterations,
-                progress,
-                cache_dir,
-                ligand_parameters,
-                threads,
-            )
-        finally:
-            package_logger.removeHandler(handler)
-            handler.close()
-
-    def _run(
-        self,
-        transformation: Transformation,
-        repeat: int,
-        workdir: Path,
-        platform: str | None,
-        extend_iterations: int,
-        progress: Progress | None,
-        cache_dir: Path | None,
-        ligand_parameters: Any,
-        threads: int | None,
-    ) -> TaskResult:
-        from fepflow.engine.platforms import choose_platform
         from fepflow.mapping import draw_mapping
-        from fepflow.protocols.hydration_analysis import write_summary
         from fepflow.protocols.relative_analysis import LEGS, analyse_task, simulate_leg
         from fepflow.protocols.relative_setup import run_setup
 
+        self.validate(transformation)
         ligand_a, ligand_b = self.ligands_of(transformation)
         mapping = transformation.mapping
         assert mapping is not None
-        started = time.monotonic()
-        timings: dict[str, float] = {}
-        say = progress or (lambda unit, done, total: None)
-        say("setup", 0, 1)
-        t0 = time.monotonic()
-        setup = run_setup(
-            ligand_a,
-            ligand_b,
-            mapping,
-            transformation.state_a.solvent,
-            self.settings,
-            workdir,
-            cache_dir=cache_dir,
-            ligand_parameters=ligand_parameters,
-        )
-        timings["setup_s"] = time.monotonic() - t0
-        say("setup", 1, 1)
-        choice = choose_platform(platform, threads=threads)
-        outcomes = {}
-        for leg in LEGS:
-            t0 = time.monotonic()
-            outcomes[leg] = simulate_leg(
-                leg,
-                workdir,
-                self.settings,
-                choice,
-                extend_iterations=extend_iterations,
-                progress=functools.partial(say, leg),
+        with task_log(workdir):
+            choice = choose_platform(platform, threads=threads)
+            return run_stages(
+                setup=lambda: run_setup(
+                    ligand_a,
+                    ligand_b,
+                    mapping,
+                    transformation.state_a.solvent,
+                    self.settings,
+                    workdir,
+                    cache_dir=cache_dir,
+                    ligand_parameters=ligand_parameters,
+                ),
+                legs=LEGS,
+                simulate=lambda leg, report: simulate_leg(
+                    leg, workdir, self.settings, choice, extend_iterations=extend_iterations, progress=report
+                ),
+                analyse=lambda setup, outcomes, timings: analyse_task(
+                    transformation,
+                    self.settings,
+                    setup,
+                    outcomes,
+                    workdir,
+                    repeat=repeat,
+                    platform_name=choice.name,
+                    timings=timings,
+                    mapping_svg=draw_mapping(ligand_a, ligand_b, mapping),
+                ),
+                progress=progress,
             )
-            timings[f"{leg}_s"] = time.monotonic() - t0
-        say("analyse", 0, 1)
-        t0 = time.monotonic()
-        result = analyse_task(
-            transformation,
-            self.settings,
-            setup,
-            outcomes,
-            workdir,
-            repeat=repeat,
-            platform_name=choice.name,
-            timings=timings,
-            mapping_svg=draw_mapping(ligand_a, ligand_b, mapping),
-        )
-        timings["analyse_s"] = time.monotonic() - t0
-        result.summary["timings"] = {**timings, "total_s": time.monotonic() - started}
-        write_summary(result)
-        say("analyse", 1, 1)
-        return result
 
     @staticmethod
     def gather(summaries: list[dict[str, Any]]) -> Estimate:

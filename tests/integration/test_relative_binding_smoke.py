@@ -56,11 +56,15 @@ def test_relative_binding_smoke(tmp_path: Path) -> None:
     estimates = {}
     for edge in network.edges:
         protocol = RelativeBindingProtocol.for_transformation(edge)
-        started = time.monotonic()
-        summary = protocol.run_task(
-            edge, repeat=0, workdir=tmp_path / edge.key, platform="CPU", threads=1, ligand_parameters=params
-        ).summary
         leg = RelativeBindingProtocol.leg_of(edge)
+        started = time.monotonic()
+        result = protocol.run_task(
+            edge, repeat=0, workdir=tmp_path / edge.key, platform="CPU", threads=1, ligand_parameters=params
+        )
+        summary = result.summary
+        # the bundle holds the task's log and the timings of its units, like every protocol's
+        assert "task.log" in result.files and result.files["task.log"].stat().st_size > 0
+        assert set(summary["timings"]) == {"setup_s", f"{leg}_s", "analyse_s", "total_s"}
         print(f"{leg} leg: {summary['setup'][f'{leg}_atoms']} atoms, {time.monotonic() - started:.0f} s")
         assert summary["leg"] == leg and math.isfinite(summary["dg_leg_kcal_mol"])
         assert summary["legs"][leg]["n_states"] == 3
