@@ -2,6 +2,9 @@
 
     # explicit TIP3P/PME, published GAFF parameters (hours on CPU; minutes on a GPU)
     .venv/bin/python bench/hydration_accuracy.py explicit --molecules methane methanol toluene
+    # on a small CPU machine: fewer iterations, one thread per molecule, all at once
+    .venv/bin/python bench/hydration_accuracy.py explicit --molecules methane methanol toluene \
+        --iterations 80 --jobs 3 --threads 1
     # the same molecules with our own GAFF 1.x / AM1-BCC parameters
     .venv/bin/python bench/hydration_accuracy.py explicit --params own --molecules methane methanol toluene
     # the fast preset (GBSA-OBC2) against experiment over 10 molecules, 2 at a time
@@ -29,7 +32,9 @@ from fepflow.protocols.hydration import AbsoluteHydrationProtocol
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def one(name: str, mode: str, params: str, iterations: int | None, platform: str | None) -> dict[str, Any]:
+def one(
+    name: str, mode: str, params: str, iterations: int | None, platform: str | None, threads: int | None
+) -> dict[str, Any]:
     e = entry(name)
     overrides: dict[str, Any] = {}
     if iterations:
@@ -52,7 +57,7 @@ def one(name: str, mode: str, params: str, iterations: int | None, platform: str
         repeat=0,
         workdir=workdir,
         platform=platform,
-        threads=1 if mode == "fast" else None,
+        threads=threads if threads else (1 if mode == "fast" else None),
         ligand_parameters=published_parameters(e.name) if params == "published" else None,
         cache_dir=OUT / "ligand-cache",
     )
@@ -119,12 +124,18 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, help="override production iterations per state")
     parser.add_argument("--platform", help="OpenMM platform (default: fastest that works)")
     parser.add_argument("--jobs", type=int, default=1, help="molecules run at once")
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads per molecule (default: 1 for fast, all for explicit)"
+    )
     args = parser.parse_args()
     params = args.params or ("published" if args.mode == "explicit" else "own")
     names = args.molecules or [e.name for e in sorted(entries(), key=lambda e: e.heavy_atoms)[: args.count]]
     print(f"hydration accuracy: {args.mode} preset, {params} parameters, {len(names)} molecules", flush=True)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {n: pool.submit(one, n, args.mode, params, args.iterations, args.platform) for n in names}
+        futures = {
+            n: pool.submit(one, n, args.mode, params, args.iterations, args.platform, args.threads)
+            for n in names
+        }
         rows = []
         for name, f in futures.items():
             try:
