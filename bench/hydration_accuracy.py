@@ -4,7 +4,7 @@
     .venv/bin/python bench/hydration_accuracy.py explicit --molecules methane methanol toluene
     # on a small CPU machine: fewer iterations, one thread per molecule, all at once
     .venv/bin/python bench/hydration_accuracy.py explicit --molecules methane methanol toluene \
-        --iterations 80 --jobs 3 --threads 1
+        --iterations 30 --equilibration-ps 20 --jobs 3 --threads 1
     # the same molecules with our own GAFF 1.x / AM1-BCC parameters
     .venv/bin/python bench/hydration_accuracy.py explicit --params own --molecules methane methanol toluene
     # the fast preset (GBSA-OBC2) against experiment over 10 molecules, 2 at a time
@@ -33,12 +33,20 @@ OUT = Path(__file__).resolve().parent / "out"
 
 
 def one(
-    name: str, mode: str, params: str, iterations: int | None, platform: str | None, threads: int | None
+    name: str,
+    mode: str,
+    params: str,
+    iterations: int | None,
+    platform: str | None,
+    threads: int | None,
+    equilibration_ps: float | None = None,
 ) -> dict[str, Any]:
     e = entry(name)
     overrides: dict[str, Any] = {}
     if iterations:
-        overrides["simulation"] = {"production_iterations": iterations}
+        overrides.setdefault("simulation", {})["production_iterations"] = iterations
+    if equilibration_ps is not None:
+        overrides.setdefault("simulation", {})["equilibration_ps"] = equilibration_ps
     if params == "own" and mode == "explicit":  # compare like with like: GAFF 1.x, as published
         overrides.setdefault("system", {})["forcefield"] = "gaff"
     settings = AbsoluteHydrationProtocol.preset_settings(
@@ -122,6 +130,7 @@ def main() -> None:
         "explicit, own for fast",
     )
     parser.add_argument("--iterations", type=int, help="override production iterations per state")
+    parser.add_argument("--equilibration-ps", type=float, help="override equilibration before sampling, ps")
     parser.add_argument("--platform", help="OpenMM platform (default: fastest that works)")
     parser.add_argument("--jobs", type=int, default=1, help="molecules run at once")
     parser.add_argument(
@@ -133,7 +142,9 @@ def main() -> None:
     print(f"hydration accuracy: {args.mode} preset, {params} parameters, {len(names)} molecules", flush=True)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {
-            n: pool.submit(one, n, args.mode, params, args.iterations, args.platform, args.threads)
+            n: pool.submit(
+                one, n, args.mode, params, args.iterations, args.platform, args.threads, args.equilibration_ps
+            )
             for n in names
         }
         rows = []
