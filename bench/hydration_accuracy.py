@@ -60,6 +60,14 @@ def one(
     protocol = AbsoluteHydrationProtocol.for_transformation(edge)
     workdir = OUT / "hydration_accuracy" / f"{mode}-{params}-{e.mobley_id}"
     started = time.monotonic()
+    shown: dict[str, int] = {}
+
+    def report(unit: str, done: int, total: int) -> None:  # a line per unit and per tenth of it
+        step = max(1, total // 10)
+        if unit not in shown or done == total or done - shown[unit] >= step:
+            shown[unit] = done
+            print(f"  {e.name}: {unit} {done}/{total} ({time.monotonic() - started:.0f} s)", flush=True)
+
     result = protocol.run_task(
         edge,
         repeat=0,
@@ -68,6 +76,7 @@ def one(
         threads=threads if threads else (1 if mode == "fast" else None),
         ligand_parameters=published_parameters(e.name) if params == "published" else None,
         cache_dir=OUT / "ligand-cache",
+        progress=report,
     )
     s = result.summary
     row = {
