@@ -93,6 +93,9 @@ def run(url: str, n_tasks: int, workers: int, args_claims: int = 200) -> None:
 
     for batch in (1, 25):
         claims = n_claims // workers // batch * workers * batch
+        if claims == 0:
+            print(f"  claim by priority, batches of {batch}: skipped (--claims below {workers * batch})")
+            continue
         timed(
             f"claim by priority, batches of {batch}, {workers} clients",
             claims,
