@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -44,7 +45,10 @@ def one(
     e = entry(name)
     overrides: dict[str, Any] = {}
     if iterations:
-        overrides.setdefault("simulation", {})["production_iterations"] = iterations
+        # checkpoints that divide the run, so a later, longer run resumes from its last iteration
+        overrides.setdefault("simulation", {}).update(
+            production_iterations=iterations, checkpoint_interval_iterations=math.gcd(iterations, 10)
+        )
     if equilibration_ps is not None:
         overrides.setdefault("simulation", {})["equilibration_ps"] = equilibration_ps
     if params == "own" and mode == "explicit":  # compare like with like: GAFF 1.x, as published

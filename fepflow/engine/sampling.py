@@ -177,7 +177,8 @@ def run_multistate(
         if not sidecar.get("clean", False):
             restore_latest_snapshot(storage_path)
             mark_clean(storage_path, True)
-        if read_last_iteration(storage_path) >= target:
+        stored_iterations = read_last_iteration(storage_path)
+        if stored_iterations >= target:
             logger.info("%s already holds %d iterations or more; nothing to run", storage_path, target)
             return _outcome(
                 storage_path, 0, len(states), True, platform_choice, began, 0.0, 0.0, 0.0, {}, config
@@ -202,6 +203,17 @@ def run_multistate(
             n_restart_attempts=config.nan_restart_attempts,
         )
         sampler = sampler_class(mcmc_moves=move, number_of_iterations=target, online_analysis_interval=None)
+        interval = config.checkpoint_interval_iterations
+        if target % interval:
+            logger.warning(
+                "%s: %d iterations end between checkpoints (every %d); an extension will resume from "
+                "iteration %d and run the ones after it again. Make production_iterations a multiple of "
+                "checkpoint_interval_iterations to avoid that",
+                storage_path,
+                target,
+                interval,
+                target - target % interval,
+            )
         sampler.fepflow_setup(platform_choice, target=target, progress=progress, on_checkpoint=snapshot)
         reporter = multistate.MultiStateReporter(
             str(analysis),
@@ -231,6 +243,16 @@ def run_multistate(
     completed = False
     try:
         first = int(sampler.iteration)
+        if resumed and first < stored_iterations:
+            logger.warning(
+                "%s holds %d iterations but its last checkpoint is at iteration %d: iterations %d-%d "
+                "are run again (positions are only stored at checkpoints)",
+                storage_path,
+                stored_iterations,
+                first,
+                first + 1,
+                stored_iterations,
+            )
         logger.info("sampling %s from iteration %d to %d", storage_path, first, target)
         sampler.fepflow_reset_timings()  # create() wrote iteration 0 outside the sampling phase
         sampling_began = time.perf_counter()

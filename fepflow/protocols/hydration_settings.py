@@ -65,7 +65,12 @@ class SimulationSettings(_Settings):
     minimize_max_iterations: int = Field(
         1000, ge=0, description="energy minimisation steps (once, before equilibration); 0 = until converged"
     )
-    checkpoint_interval_iterations: int = Field(50, gt=0, description="iterations between checkpoints")
+    checkpoint_interval_iterations: int = Field(
+        50,
+        gt=0,
+        description="iterations between checkpoints; a resumed or extended run restarts from the last "
+        "one, so keep production_iterations (and extensions) multiples of it",
+    )
     sampler: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
 
 

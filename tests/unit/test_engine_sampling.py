@@ -91,6 +91,25 @@ def test_extend_is_idempotent(tmp_path: Path, reference, platform) -> None:  # t
     assert read_reduced_energies(storage).n_iterations == 15
 
 
+def test_extension_between_checkpoints_says_what_it_repeats(
+    tmp_path: Path, reference, platform, caplog
+) -> None:  # type: ignore[no-untyped-def]
+    storage = tmp_path / "between.nc"
+    config = _config(production_iterations=7, checkpoint_interval_iterations=5)
+    with caplog.at_level(logging.WARNING, logger="fepflow.engine.sampling"):
+        run_multistate(reference.states, reference.positions, storage, config, platform)
+    assert "7 iterations end between checkpoints (every 5)" in caplog.text
+    assert "resume from iteration 5" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="fepflow.engine.sampling"):
+        out = run_multistate(
+            reference.states, reference.positions, storage, config, platform, extend_iterations=3
+        )
+    assert "holds 7 iterations but its last checkpoint is at iteration 5: iterations 6-7" in caplog.text
+    assert (out.n_iterations, out.iterations_run, out.resumed) == (10, 5, True)
+    assert read_reduced_energies(storage).n_iterations == 10
+
+
 def test_resume_refuses_other_dynamics(tmp_path: Path, reference, platform) -> None:  # type: ignore[no-untyped-def]
     storage = tmp_path / "r.nc"
     run_multistate(reference.states, reference.positions, storage, _config(production_iterations=5), platform)
