@@ -33,6 +33,10 @@ FORWARD_REVERSE_SIGMAS = 2.0
 """The forward and reverse halves should agree within this many combined standard errors ..."""
 FORWARD_REVERSE_FLOOR_KT = 0.2
 """... or within this much (kT), whichever is larger: MBAR errors of tiny systems can be 0.01 kT."""
+MAX_EQUILIBRATION_FRACTION = 0.5
+"""Equilibration detection discarding more than this share of a leg's iterations means the leg was
+still relaxing (too short an equilibration, or a box still shrinking under NPT): its estimate rests on
+the few samples left."""
 
 
 def versions() -> dict[str, str]:
@@ -44,6 +48,25 @@ def versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+def leg_warnings(legs: dict[str, dict[str, Any]]) -> list[str]:
+    """What a user should know before trusting the legs' estimates (overlap, halves, equilibration)."""
+    warnings = []
+    for leg, s in legs.items():
+        if s["min_neighbour_overlap"] < MIN_NEIGHBOUR_OVERLAP:
+            warnings.append(
+                f"{leg} leg: smallest neighbour overlap {s['min_neighbour_overlap']:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
+            )
+        if not s["forward_reverse_agree"]:
+            warnings.append(f"{leg} leg: forward and reverse halves disagree")
+        if s["equilibration_iterations"] > MAX_EQUILIBRATION_FRACTION * s["n_iterations"]:
+            warnings.append(
+                f"{leg} leg: equilibration detection discarded {s['equilibration_iterations']} of "
+                f"{s['n_iterations']} iterations; equilibrate longer (simulation.equilibration_ps) or "
+                "extend the task"
+            )
+    return warnings
 
 
 def leg_summary(result: MBARResult, outcome: SamplingOutcome, temperature_K: float) -> dict[str, Any]:
@@ -112,15 +135,7 @@ def analyse_task(
     solvent, vacuum = legs["solvent"], legs["vacuum"]
     dg = vacuum["dg_decouple_kcal_mol"] - solvent["dg_decouple_kcal_mol"]
     err = math.hypot(vacuum["dg_decouple_error_kcal_mol"], solvent["dg_decouple_error_kcal_mol"])
-    warnings = [
-        f"{leg} leg: smallest neighbour overlap {s['min_neighbour_overlap']:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
-        for leg, s in legs.items()
-        if s["min_neighbour_overlap"] < MIN_NEIGHBOUR_OVERLAP
-    ] + [
-        f"{leg} leg: forward and reverse halves disagree"
-        for leg, s in legs.items()
-        if not s["forward_reverse_agree"]
-    ]
+    warnings = leg_warnings(legs)
     implicit = settings.system.solvent_model == "obc2"
     summary: dict[str, Any] = {
         "protocol": "absolute-hydration",

@@ -28,7 +28,7 @@ from fepflow.engine.storage import open_reporter, read_last_iteration, read_redu
 from fepflow.hybrid.states import hybrid_states
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import TaskResult
-from fepflow.protocols.hydration_analysis import MIN_NEIGHBOUR_OVERLAP, leg_summary, versions, write_summary
+from fepflow.protocols.hydration_analysis import leg_summary, leg_warnings, versions, write_summary
 from fepflow.protocols.hydration_simulate import leg_platform, sampler_config
 from fepflow.protocols.relative_settings import RelativeSettings
 from fepflow.protocols.relative_setup import load_leg
@@ -163,15 +163,7 @@ def analyse_task(
                 lrc_kcal += signs[leg_name] * (coefficients[1] - coefficients[0]) / volume / KJ_PER_KCAL
     ddg = sum(signs[name] * legs[name]["dg_kcal_mol"] for name in legs) + lrc_kcal
     err = math.sqrt(sum(legs[name]["dg_error_kcal_mol"] ** 2 for name in legs))
-    warnings = [
-        f"{name} leg: smallest neighbour overlap {s['min_neighbour_overlap']:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
-        for name, s in legs.items()
-        if s["min_neighbour_overlap"] < MIN_NEIGHBOUR_OVERLAP
-    ] + [
-        f"{name} leg: forward and reverse halves disagree"
-        for name, s in legs.items()
-        if not s["forward_reverse_agree"]
-    ]
+    warnings = leg_warnings(legs)
     summary_all: dict[str, Any] = {
         "protocol": protocol,
         "transformation": transformation.key,

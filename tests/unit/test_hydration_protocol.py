@@ -91,3 +91,23 @@ def test_gather_combines_repeats() -> None:
     assert single.stdev_kcal_mol == 0 and single.uncertainty_kcal_mol == pytest.approx(0.3)
     with pytest.raises(ValueError, match="no completed repeats"):
         gather_estimates([])
+
+
+def test_leg_warnings_name_what_to_distrust() -> None:
+    from fepflow.protocols.hydration_analysis import leg_warnings
+
+    good = {
+        "min_neighbour_overlap": 0.12,
+        "forward_reverse_agree": True,
+        "equilibration_iterations": 22,
+        "n_iterations": 60,
+    }
+    assert leg_warnings({"solvent": good, "vacuum": good}) == []
+    relaxing = {**good, "equilibration_iterations": 48}  # measured: methanol, 20 ps of NPT equilibration
+    poor = {**good, "min_neighbour_overlap": 0.028, "forward_reverse_agree": False}
+    assert leg_warnings({"solvent": relaxing, "vacuum": poor}) == [
+        "solvent leg: equilibration detection discarded 48 of 60 iterations; equilibrate longer "
+        "(simulation.equilibration_ps) or extend the task",
+        "vacuum leg: smallest neighbour overlap 0.028 < 0.03",
+        "vacuum leg: forward and reverse halves disagree",
+    ]
