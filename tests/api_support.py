@@ -21,8 +21,10 @@ OTHER_SCOPE = "rival-gpcr-p9"
 
 
 def bearer(
-    scopes: list[str], subject: str = "alice", ttl: timedelta = timedelta(minutes=5), **kw: Any
+    scopes: list[str], subject: str = "alice", ttl: timedelta = timedelta(hours=12), **kw: Any
 ) -> dict[str, str]:
+    """Authorization headers. Modules make theirs at collection, minutes before a slow suite reaches
+    them: the default lifetime outlasts any run (expiry is tested with an explicit ``ttl``)."""
     token, _ = encode_token(subject, scopes, secret=SECRET, ttl=ttl, **kw)
     return {"Authorization": f"Bearer {token}"}
 
