@@ -5,8 +5,8 @@ parameterises the same molecules with fepflow's own pipeline (RDKit conformer, a
 parmchk2; GAFF 1.x by default, like the published files) and compares, in the same atom order:
 atom types (how many differ, and which), partial charges (RMSD and largest difference, e) and the
 dipole of the charges on the published geometry (debye), and the vacuum energy of each force
-(bonds, angles, torsions, nonbonded) on the published geometry, since the GAFF installed now is
-newer than the one the published files were made with. Minutes for the whole development set;
+(bonds, angles, torsions, nonbonded) on the published geometry, since the published files carry
+bond and angle parameters that differ from the GAFF installed now (1.81). Minutes for the whole development set;
 cached parameters are reused.
 
     .venv/bin/python bench/parameter_agreement.py --molecules methane methanol toluene
