@@ -6,8 +6,8 @@ parmchk2; GAFF 1.x by default, like the published files) and compares, in the sa
 atom types (how many differ, and which), partial charges (RMSD and largest difference, e) and the
 dipole of the charges on the published geometry (debye), and the vacuum energy of each force
 (bonds, angles, torsions, nonbonded) on the published geometry, since the published files carry
-bond and angle parameters that differ from the GAFF installed now (1.81). Minutes for the whole development set;
-cached parameters are reused.
+bond and angle parameters that differ from the GAFF installed now (1.81). Minutes for the whole
+development set; cached parameters are reused.
 
     .venv/bin/python bench/parameter_agreement.py --molecules methane methanol toluene
     .venv/bin/python bench/parameter_agreement.py --count 40 --forcefield gaff2
@@ -42,12 +42,12 @@ def dipole_debye(charges: list[float], positions: list[tuple[float, float, float
     return float(np.linalg.norm((q[:, None] * r).sum(axis=0)) * E_ANGSTROM_IN_DEBYE)
 
 
-def force_energies(params: Any, positions: Any) -> dict[str, float]:
-    """Vacuum energy of each force of ``params``' system at ``positions`` (nm), kcal/mol."""
+def force_energies(system: Any, positions: Any) -> dict[str, float]:
+    """Vacuum energy of each force of ``system`` (modified: one force group each) at ``positions``
+    (nm), kcal/mol."""
     import openmm
     from openmm import unit
 
-    system = build_vacuum(params, constraints=None).system
     for i, force in enumerate(system.getForces()):
         force.setForceGroup(i)
     reference = openmm.Platform.getPlatformByName("Reference")
@@ -68,19 +68,17 @@ def compare(name: str, forcefield: str) -> dict[str, Any]:
     published, own = published_params.parsed, own_params.parsed
     if len(own.atoms) != len(published.atoms):
         raise ValueError(f"{name}: {len(own.atoms)} atoms here, {len(published.atoms)} published")
-    changed = sorted(
-        {f"{p}->{o}" for p, o in zip(published.atom_types, own.atom_types, strict=True) if p != o}
-    )
+    differing = [(p, o) for p, o in zip(published.atom_types, own.atom_types, strict=True) if p != o]
     dq = np.asarray(own.charges) - np.asarray(published.charges)
     geometry = published.positions  # both on one geometry: only the parameters differ
-    positions = build_vacuum(published_params, constraints=None).positions
-    e_pub = force_energies(published_params, positions)
-    e_own = force_energies(own_params, positions)
+    built = build_vacuum(published_params, constraints=None)
+    e_pub = force_energies(built.system, built.positions)
+    e_own = force_energies(build_vacuum(own_params, constraints=None).system, built.positions)
     return {
         "molecule": e.name,
         "atoms": len(own.atoms),
-        "types_differ": sum(p != o for p, o in zip(published.atom_types, own.atom_types, strict=True)),
-        "type_changes": changed,
+        "types_differ": len(differing),
+        "type_changes": sorted({f"{p}->{o}" for p, o in differing}),
         "charge_rmsd_e": float(math.sqrt(float((dq**2).mean()))),
         "charge_max_e": float(np.abs(dq).max()),
         "dipole_published_D": dipole_debye(published.charges, geometry),
@@ -98,7 +96,7 @@ def main() -> None:
     parser.add_argument("--forcefield", choices=["gaff", "gaff2"], default="gaff")
     args = parser.parse_args()
     names = args.molecules or [e.name for e in sorted(entries(), key=lambda e: e.heavy_atoms)[: args.count]]
-    width = max(len(n) for n in names)
+    width = max(len("molecule"), *(len(n) for n in names))
     print(f"own {args.forcefield}/AM1-BCC parameters against the published GAFF 1.x/AM1-BCC ones")
     print(
         f"{'molecule':<{width}} {'atoms':>5} {'types':>5} {'q rmsd':>7} {'q max':>6} {'μ pub':>6} {'μ own':>6} "

@@ -172,6 +172,7 @@ def run_multistate(
     if sidecar is None and (storage_exists(storage_path) or snapshot_root(storage_path).exists()):
         remove_storage(storage_path)
     resumed = sidecar is not None
+    stored_iterations = 0
     if sidecar is not None:
         check_resumable(storage_path, sidecar, {f: getattr(config, f) for f in _DYNAMICS_FIELDS}, len(states))
         if not sidecar.get("clean", False):
