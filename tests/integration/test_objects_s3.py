@@ -22,7 +22,7 @@ from fepflow.store.objects import (
     ObjectStoreAuthError,
     open_object_store,
 )
-from fepflow.store.objects_s3 import S3ObjectStore
+from fepflow.store.objects.s3 import S3ObjectStore
 
 pytestmark = pytest.mark.integration
 

@@ -18,7 +18,7 @@ from fepflow.store.objects import (
     VerifyingReader,
     open_object_store,
 )
-from fepflow.store.objects_file import FileObjectStore
+from fepflow.store.objects.file import FileObjectStore
 
 MB = 1024 * 1024
 

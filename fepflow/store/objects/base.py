@@ -1,10 +1,10 @@
-"""The content-addressed object store: one interface, a ``file://`` and an ``s3://`` backend.
+"""The object store's interface, its errors and the helpers every backend shares.
 
 An object's key is the sha256 hex digest of its bytes; it lives at ``<root>/ab/cd/<key>``. Writes hash
 what they store; reads stream through a :class:`VerifyingReader` that raises :class:`ChecksumMismatch`
 at the end of the bytes if they are not the ones the key names. Only ``put_bytes`` and ``get_bytes``
 hold a whole object in memory (small objects). Nothing reads the environment or connects at import:
-build a store with :func:`open_object_store`.
+build a store with :func:`fepflow.store.objects.open_object_store`.
 """
 
 from __future__ import annotations
@@ -18,13 +18,9 @@ import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
-from urllib.parse import unquote
+from typing import IO, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-if TYPE_CHECKING:
-    from fepflow.settings import ObjectStoreSettings
 
 CHUNK_SIZE = 1024 * 1024
 """Bytes read or written per step when streaming."""
@@ -290,31 +286,3 @@ def read_chunks(fileobj: IO[bytes], chunk_size: int = CHUNK_SIZE) -> Iterator[by
         if not isinstance(chunk, bytes | bytearray | memoryview):
             raise TypeError(f"expected a binary stream, read {type(chunk).__name__}")
         yield chunk
-
-
-def open_object_store(
-    settings: ObjectStoreSettings, *, create_bucket_if_missing: bool = False
-) -> ObjectStore:
-    """The store that ``settings.url`` names: ``file://DIR`` (relative to the current directory when
-    not absolute; created when missing) or ``s3://bucket[/prefix]``.
-
-    ``create_bucket_if_missing`` (S3 only) creates the bucket when it does not exist, retrying for a
-    few seconds while a freshly started server finishes starting.
-    """
-    url = settings.url
-    if url.startswith("file://"):
-        from fepflow.store.objects_file import FileObjectStore
-
-        raw = unquote(url.removeprefix("file://"))
-        if not raw:
-            raise ObjectStoreError(f"file:// object store URL names no folder: {url!r}")
-        return FileObjectStore(Path(raw).expanduser())
-    if url.startswith("s3://"):
-        from fepflow.store.objects_s3 import S3ObjectStore
-
-        bucket, _, prefix = url.removeprefix("s3://").partition("/")
-        store = S3ObjectStore.from_settings(settings, bucket=bucket, prefix=prefix)
-        if create_bucket_if_missing:
-            store.ensure_bucket()
-        return store
-    raise ObjectStoreError(f"object store URL must be file://DIR or s3://bucket/prefix, got {url!r}")

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from fepflow.store.objects import (
+from fepflow.store.objects.base import (
     ObjectNotFound,
     ObjectRef,
     ObjectStore,

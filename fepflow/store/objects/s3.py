@@ -25,7 +25,7 @@ from botocore.config import Config
 from s3transfer.manager import TransferConfig, TransferManager
 from s3transfer.utils import ChunksizeAdjuster
 
-from fepflow.store.objects import (
+from fepflow.store.objects.base import (
     ChecksumMismatch,
     ObjectNotFound,
     ObjectRef,
