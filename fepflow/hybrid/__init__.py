@@ -1,9 +1,10 @@
 """Hybrid topologies for relative free energies: core, unique-A and unique-B atoms in one System."""
 
 from fepflow.hybrid.atoms import HybridAtoms, HybridError
-from fepflow.hybrid.factory import LAMBDA_PARAMETERS, HybridSystem, build_hybrid
+from fepflow.hybrid.factory import HybridSystem, build_hybrid
+from fepflow.hybrid.parameters import LAMBDA_PARAMETERS, lambda_values
 from fepflow.hybrid.positions import hybrid_positions
-from fepflow.hybrid.schedule import default_windows, lambda_values, schedule
+from fepflow.hybrid.schedule import default_windows, schedule
 from fepflow.hybrid.states import HybridLambdaState, hybrid_states
 
 __all__ = [

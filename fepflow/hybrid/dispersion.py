@@ -23,7 +23,7 @@ import numpy as np
 import openmm
 
 from fepflow.hybrid.atoms import HybridAtoms
-from fepflow.hybrid.schedule import lambda_values
+from fepflow.hybrid.parameters import lambda_values
 from fepflow.hybrid.valence import plain
 
 

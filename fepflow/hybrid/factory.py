@@ -19,12 +19,11 @@ from dataclasses import dataclass
 import openmm
 
 from fepflow.hybrid.atoms import HybridAtoms, HybridError
-from fepflow.hybrid.nonbonded import NONBONDED_PARAMETERS, add_nonbonded
-from fepflow.hybrid.valence import BONDED, add_angles, add_bonds, add_torsions, plain
+from fepflow.hybrid.nonbonded import add_nonbonded
+from fepflow.hybrid.valence import add_angles, add_bonds, add_torsions, plain
 
 logger = logging.getLogger(__name__)
 
-LAMBDA_PARAMETERS = (BONDED, *NONBONDED_PARAMETERS)
 _HANDLED = (
     openmm.HarmonicBondForce,
     openmm.HarmonicAngleForce,

@@ -33,15 +33,18 @@ from typing import Any
 import openmm
 
 from fepflow.hybrid.atoms import HybridAtoms, HybridError
+from fepflow.hybrid.dispersion import dispersion_coefficients
+from fepflow.hybrid.parameters import (
+    ELEC_CORE,
+    ELEC_DELETE,
+    ELEC_INSERT,
+    NONBONDED_PARAMETERS,
+    STERICS_CORE,
+    STERICS_DELETE,
+    STERICS_INSERT,
+)
 from fepflow.hybrid.valence import plain
 
-ELEC_CORE = "lambda_electrostatics_core"
-ELEC_DELETE = "lambda_electrostatics_delete"
-ELEC_INSERT = "lambda_electrostatics_insert"
-STERICS_CORE = "lambda_sterics_core"
-STERICS_DELETE = "lambda_sterics_delete"
-STERICS_INSERT = "lambda_sterics_insert"
-NONBONDED_PARAMETERS = (ELEC_CORE, ELEC_DELETE, ELEC_INSERT, STERICS_CORE, STERICS_DELETE, STERICS_INSERT)
 SIGMA_FLOOR_NM = 0.1
 """A softcore sigma for atoms without Lennard-Jones (epsilon 0, sigma 0 in AMBER files): their pairs
 have epsilon 0 anyway, and sigma 0 would divide by zero in the force."""
@@ -82,8 +85,6 @@ def add_nonbonded(
     """Add both forces; return the end states' dispersion coefficients ``(C_A, C_B)`` (kJ/mol nm^3)
     when A uses a dispersion correction (the hybrid itself then has none: see
     :mod:`fepflow.hybrid.dispersion`), else None."""
-    from fepflow.hybrid.dispersion import dispersion_coefficients
-
     nb_a, nb_b = nonbonded_force(sys_a), nonbonded_force(sys_b)
     nb = copy.deepcopy(nb_a)
     for name in NONBONDED_PARAMETERS:

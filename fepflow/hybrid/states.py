@@ -16,7 +16,7 @@ import openmm
 from openmm import unit
 from openmmtools.states import CompoundThermodynamicState, GlobalParameterState, ThermodynamicState
 
-from fepflow.hybrid.schedule import lambda_values
+from fepflow.hybrid.parameters import lambda_values
 
 
 class HybridLambdaState(GlobalParameterState):

@@ -15,8 +15,7 @@ import openmm
 from openmm import unit
 
 from fepflow.hybrid.atoms import HybridAtoms
-
-BONDED = "lambda_bonded"
+from fepflow.hybrid.parameters import BONDED
 
 
 def _force(system: openmm.System, kind: type) -> Any | None:
