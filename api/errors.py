@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from fepflow.hub.schemas import DRS_PREFIX
 from fepflow.models.base import ModelError
 from fepflow.models.states import InvalidTransition
 from fepflow.planner import MoleculeError
@@ -17,7 +18,6 @@ from fepflow.store.index import NotFound
 from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
 
-DRS_PREFIX = "/ga4gh/drs/v1"
 _MOLECULE = re.compile(r"molecule '([^']+)'")  # how model errors name the molecule they are about
 
 

@@ -12,6 +12,7 @@ from api import errors
 from api.cache import TTLCache
 from api.limits import BodyLimitMiddleware
 from api.routes import auth, drs, networks, pages, results, service, tasks
+from fepflow.hub.schemas import API_PREFIX
 from fepflow.settings import (
     ApiSettings,
     AuthSettings,
@@ -22,8 +23,6 @@ from fepflow.settings import (
 )
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
-
-API_PREFIX = "/api/v1"
 
 
 def create_app(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from api.errors import TooLarge
-from api.schemas import LigandIn, NetworkSubmission
 from fepflow.auth.scopes import Scope, ScopeError
+from fepflow.hub.schemas import LigandIn, NetworkSubmission
 from fepflow.models.base import ModelError
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.serialization import from_dict

@@ -28,9 +28,9 @@ from pymongo import UpdateOne
 from rdkit import Chem, RDLogger
 
 from fepflow.auth.identities import IdentityStore
-from fepflow.client import Client
 from fepflow.devstack.processes import ManagedProcess, free_port
 from fepflow.devstack.servers import mongo_process
+from fepflow.hub.client import Client
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import utcnow
 from fepflow.store.index import Index

@@ -14,8 +14,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from fepflow.client import Client, HubError, default_token_file, load_token
-from fepflow.client_models import NetworkStatus
+from fepflow.hub.client import Client, HubError
+from fepflow.hub.schemas import NetworkStatus
+from fepflow.hub.token_file import default_token_file, load_token
 
 console = Console()
 err = Console(stderr=True)

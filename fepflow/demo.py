@@ -27,9 +27,11 @@ from fepflow.analysis.report import (
     pairs_against,
     render_html,
 )
-from fepflow.client import Client, NetworkResults, default_token_file
 from fepflow.data.freesolv import FreeSolvEntry, entries
 from fepflow.devstack.stack import EmbeddedStack, StackConfig, config_from_env, running_stack
+from fepflow.hub.client import Client
+from fepflow.hub.schemas import NetworkResults
+from fepflow.hub.token_file import default_token_file
 
 DEFAULT_MOLECULES = ("methanol", "ethane", "toluene", "phenol")
 SCOPE = "demo-freesolv-hydration"

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AuthSettingsDep, ClaimsDep, IdentitiesDep, unauthorized
-from api.schemas import Token, WhoAmI
 from fepflow.auth.identities import Identity
 from fepflow.auth.tokens import encode_token
+from fepflow.hub.schemas import Token, WhoAmI
 from fepflow.settings import AuthSettings
 
 router = APIRouter(prefix="/auth", tags=["auth"])

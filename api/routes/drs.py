@@ -13,112 +13,39 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 import fepflow
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep
 from api.scoping import visible_networks
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
+from fepflow.hub.schemas import (
+    DRS_PREFIX,
+    MAX_BULK,
+    AccessMethod,
+    AccessURL,
+    Authorizations,
+    BulkAccessRequest,
+    BulkAccessResponse,
+    BulkAccessURL,
+    BulkRequest,
+    BulkResponse,
+    BulkSummary,
+    Checksum,
+    ContentsObject,
+    DrsObject,
+    Unresolved,
+)
 from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectNotFound, ObjectStore
 
-PREFIX = "/ga4gh/drs/v1"
+PREFIX = DRS_PREFIX
 STREAM_PURPOSE = "drs-stream"
 STREAM_TTL = timedelta(minutes=15)
-MAX_BULK = 1000
 
 router = APIRouter(prefix=PREFIX, tags=["drs"])
 public = APIRouter(prefix=PREFIX, tags=["drs"])  # routes that authenticate by a signed link instead
-
-
-class Checksum(BaseModel):
-    checksum: str
-    type: str
-
-
-class AccessURL(BaseModel):
-    url: str
-    headers: list[str] | None = None
-
-
-class AccessMethod(BaseModel):
-    type: str
-    access_id: str | None = None
-    access_url: AccessURL | None = None
-    region: str | None = None
-
-
-class ContentsObject(BaseModel):
-    name: str
-    id: str | None = None
-    drs_uri: list[str] | None = None
-
-
-class DrsObject(BaseModel):
-    id: str
-    name: str | None = None
-    self_uri: str
-    size: int
-    created_time: str
-    updated_time: str | None = None
-    version: str | None = None
-    mime_type: str | None = None
-    checksums: list[Checksum]
-    access_methods: list[AccessMethod] | None = None
-    contents: list[ContentsObject] | None = None
-    description: str | None = None
-    aliases: list[str] | None = None
-
-
-class BulkRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    bulk_object_ids: list[Annotated[str, Field(max_length=200)]] = Field(
-        ..., min_length=1, max_length=MAX_BULK
-    )
-    passports: list[str] | None = None
-
-
-class BulkObjectAccessIds(BaseModel):
-    bulk_object_id: Annotated[str, Field(max_length=200)]
-    bulk_access_ids: list[Annotated[str, Field(max_length=50)]] = Field(..., min_length=1, max_length=10)
-
-
-class BulkAccessRequest(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    bulk_object_access_ids: list[BulkObjectAccessIds] = Field(..., min_length=1, max_length=MAX_BULK)
-    passports: list[str] | None = None
-
-
-class BulkAccessURL(AccessURL):
-    drs_object_id: str
-    drs_access_id: str
-
-
-class BulkSummary(BaseModel):
-    requested: int
-    resolved: int
-    unresolved: int
-
-
-class Unresolved(BaseModel):
-    error_code: int
-    object_ids: list[str]
-
-
-class BulkResponse(BaseModel):
-    summary: BulkSummary
-    unresolved_drs_objects: list[Unresolved]
-    resolved_drs_object: list[DrsObject]
-
-
-class BulkAccessResponse(BaseModel):
-    summary: BulkSummary
-    unresolved_drs_objects: list[Unresolved]
-    resolved_drs_object_access_urls: list[BulkAccessURL]
 
 
 def drs_error(status: int, msg: str) -> HTTPException:
@@ -329,13 +256,6 @@ def stream_path(subject: str, object_id: str, auth: AuthSettings) -> str:
         extra={"obj": object_id},
     )
     return f"{PREFIX}/stream/{object_id}?token={link}"
-
-
-class Authorizations(BaseModel):
-    drs_object_id: str | None = None
-    supported_types: list[str]
-    passport_auth_issuers: list[str] | None = None
-    bearer_auth_issuers: list[str] | None = None
 
 
 @public.options(

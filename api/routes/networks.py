@@ -13,9 +13,10 @@ from fastapi.responses import PlainTextResponse
 
 from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
-from api.schemas import (
-    EstimateOut,
-    MoleculeValue,
+from api.scoping import network_doc, visible_scopes
+from api.submission import FieldError, build_network, concrete_scope
+from fepflow.auth.scopes import scope_allows, scopes_filter
+from fepflow.hub.schemas import (
     NetworkPage,
     NetworkResults,
     NetworkStatus,
@@ -25,9 +26,7 @@ from api.schemas import (
     SubmitResult,
     TaskChanges,
 )
-from api.scoping import network_doc, visible_scopes
-from api.submission import FieldError, build_network, concrete_scope
-from fepflow.auth.scopes import scope_allows, scopes_filter
+from fepflow.models.results import EstimateRow, MoleculeValue
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
@@ -172,7 +171,7 @@ def network_results(
         return PlainTextResponse(to_csv(rows), media_type="text/csv")
     return NetworkResults(
         network=key,
-        transformations=[EstimateOut(**vars(r)) for r in rows],
+        transformations=[EstimateRow(**vars(r)) for r in rows],
         molecules=[MoleculeValue(**m) for m in molecule_values(rows)],
     )
 

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 
 from api.deps import ClaimsDep, IndexDep
-from api.schemas import TransformationResults
 from api.scoping import transformation_doc
+from fepflow.hub.schemas import TransformationResults
 from fepflow.protocols.base import gather_estimates
 from fepflow.store.results import ResultNotFound
 

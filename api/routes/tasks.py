@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ClaimsDep, IndexDep
-from api.schemas import (
+from api.scoping import network_doc, task_docs, visible_networks
+from api.submission import FieldError
+from fepflow.hub.schemas import (
     ExtendRequest,
     PriorityRequest,
     RestartRequest,
@@ -17,8 +19,6 @@ from api.schemas import (
     TaskOut,
     TaskPage,
 )
-from api.scoping import network_doc, task_docs, visible_networks
-from api.submission import FieldError
 from fepflow.models.states import InvalidTransition, TaskStatus
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])

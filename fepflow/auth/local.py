@@ -12,8 +12,8 @@ from pathlib import Path
 
 from fepflow.auth.identities import IdentityStore
 from fepflow.auth.tokens import encode_token
-from fepflow.client import default_token_file, save_token
-from fepflow.client_models import Token
+from fepflow.hub.schemas import Token
+from fepflow.hub.token_file import default_token_file, save_token
 from fepflow.settings import AuthSettings
 from fepflow.store.index import Index
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from stack_support import run_worker_pids, running_stack
 
-from fepflow.client import Client
 from fepflow.devstack.stack import EmbeddedStack
+from fepflow.hub.client import Client
 from fepflow.store.index import Index
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 import fepflow.cli_hub
 from fepflow.cli import app
-from fepflow.client import Client, default_token_file
+from fepflow.hub.client import Client
+from fepflow.hub.token_file import default_token_file
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 

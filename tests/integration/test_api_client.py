@@ -9,7 +9,7 @@ import pytest
 from api_support import SCOPE, add_user, complete_task
 from fastapi.testclient import TestClient
 
-from fepflow.client import Client, HubError
+from fepflow.hub.client import Client, HubError
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 

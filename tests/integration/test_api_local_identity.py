@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from fepflow.auth.local import ensure_local_identity
-from fepflow.client import Client
+from fepflow.hub.client import Client
 from fepflow.settings import AuthSettings
 from fepflow.store.index import Index
 

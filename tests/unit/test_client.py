@@ -13,7 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from fepflow.client import ChecksumError, Client, HubError, load_token
+from fepflow.hub.client import ChecksumError, Client, HubError
+from fepflow.hub.token_file import load_token
 
 HUB = "http://hub.test"
 

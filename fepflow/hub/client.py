@@ -10,7 +10,6 @@ and DRS downloads verified against their sha-256.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import random
 import time
@@ -23,7 +22,10 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import BaseModel
 
-from fepflow.client_models import (
+from fepflow.hub.schemas import (
+    API_PREFIX,
+    DRS_PREFIX,
+    MAX_BULK,
     AccessURL,
     DrsObject,
     NetworkResults,
@@ -31,15 +33,14 @@ from fepflow.client_models import (
     NetworkSummary,
     SubmitResult,
     TaskChanges,
-    TaskInfo,
+    TaskOut,
     Token,
     TransformationResults,
 )
+from fepflow.hub.token_file import load_token, save_token
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.serialization import from_dict, to_dict
 
-API = "/api/v1"
-DRS = "/ga4gh/drs/v1"
 RETRY_STATUSES = frozenset({502, 503, 504})
 REFRESH_MARGIN = timedelta(seconds=60)
 M = TypeVar("M", bound=BaseModel)
@@ -68,33 +69,6 @@ def _describe(detail: Any) -> str:
             if isinstance(d, dict)
         )
     return str(detail)
-
-
-def default_token_file() -> Path:
-    """``$FEPFLOW_TOKEN_FILE``, else ``$XDG_CONFIG_HOME/fepflow/token.json`` (``~/.config`` by default)."""
-    explicit = os.environ.get("FEPFLOW_TOKEN_FILE")
-    if explicit:
-        return Path(explicit).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "fepflow" / "token.json"
-
-
-def save_token(path: Path, hub_url: str, token: Token) -> None:
-    """Write the token readable by its owner only."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"hub_url": hub_url, **token.model_dump(mode="json")}, fh)
-    os.replace(tmp, path)
-
-
-def load_token(path: Path) -> tuple[str, Token] | None:
-    try:
-        raw = json.loads(path.read_text())
-        return str(raw.pop("hub_url")), Token.model_validate(raw)
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 class Client:
@@ -154,7 +128,7 @@ class Client:
         if self._credentials:
             self.login(*self._credentials)
         elif self.access_token:
-            self._set_token(self._model(Token, self._send("POST", f"{API}/auth/refresh", renew=False)))
+            self._set_token(self._model(Token, self._send("POST", f"{API_PREFIX}/auth/refresh", renew=False)))
 
     def _set_token(self, token: Token) -> None:
         self._token = token
@@ -246,7 +220,7 @@ class Client:
 
     def login(self, username: str, password: str, *, remember: bool = False) -> Token:
         response = self._send(
-            "POST", f"{API}/auth/token", auth=False, data={"username": username, "password": password}
+            "POST", f"{API_PREFIX}/auth/token", auth=False, data={"username": username, "password": password}
         )
         if remember:
             self._credentials = (username, password)
@@ -255,7 +229,7 @@ class Client:
         return token
 
     def whoami(self) -> dict[str, Any]:
-        return dict(self._send("GET", f"{API}/auth/whoami").json())
+        return dict(self._send("GET", f"{API_PREFIX}/auth/whoami").json())
 
     # -- networks -------------------------------------------------------------------------------
 
@@ -263,7 +237,7 @@ class Client:
         self, network: AlchemicalNetwork, *, scope: str, repeats: int | None = None, priority: int = 0
     ) -> SubmitResult:
         body = {"scope": scope, "network": to_dict(network), "repeats": repeats, "priority": priority}
-        return self._post(SubmitResult, f"{API}/networks", body)
+        return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 
     def submit_ligands(
         self,
@@ -293,35 +267,35 @@ class Client:
             "priority": priority,
             "settings": settings,
         }
-        return self._post(SubmitResult, f"{API}/networks", body)
+        return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 
     def networks(self, *, scope: str | None = None, page_size: int = 500) -> Iterator[NetworkSummary]:
-        for item in self._pages(f"{API}/networks", {"limit": page_size, "scope": scope}):
+        for item in self._pages(f"{API_PREFIX}/networks", {"limit": page_size, "scope": scope}):
             yield NetworkSummary.model_validate(item)
 
     def network(self, key: str) -> NetworkSummary:
-        return self._get(NetworkSummary, f"{API}/networks/{key}")
+        return self._get(NetworkSummary, f"{API_PREFIX}/networks/{key}")
 
     def network_document(self, key: str) -> AlchemicalNetwork:
-        model = from_dict(self._send("GET", f"{API}/networks/{key}/document").json())
+        model = from_dict(self._send("GET", f"{API_PREFIX}/networks/{key}/document").json())
         assert isinstance(model, AlchemicalNetwork)
         return model
 
     def status(self, key: str) -> NetworkStatus:
-        return self._get(NetworkStatus, f"{API}/networks/{key}/status")
+        return self._get(NetworkStatus, f"{API_PREFIX}/networks/{key}/status")
 
     def results(self, key: str) -> NetworkResults:
-        return self._get(NetworkResults, f"{API}/networks/{key}/results")
+        return self._get(NetworkResults, f"{API_PREFIX}/networks/{key}/results")
 
     def results_csv(self, key: str) -> str:
-        return self._send("GET", f"{API}/networks/{key}/results", params={"format": "csv"}).text
+        return self._send("GET", f"{API_PREFIX}/networks/{key}/results", params={"format": "csv"}).text
 
     def archive(self, key: str) -> dict[str, Any]:
-        return dict(self._send("GET", f"{API}/networks/{key}/archive").json())
+        return dict(self._send("GET", f"{API_PREFIX}/networks/{key}/archive").json())
 
     def add_repeats(self, network: str, count: int, transformations: list[str] | None = None) -> TaskChanges:
         body = {"count": count, "transformations": transformations}
-        return self._post(TaskChanges, f"{API}/networks/{network}/repeats", body)
+        return self._post(TaskChanges, f"{API_PREFIX}/networks/{network}/repeats", body)
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -332,18 +306,18 @@ class Client:
         status: str | None = None,
         transformation: str | None = None,
         page_size: int = 2000,
-    ) -> list[TaskInfo]:
+    ) -> list[TaskOut]:
         params = {"network": network, "status": status, "transformation": transformation, "limit": page_size}
-        return [TaskInfo.model_validate(t) for t in self._pages(f"{API}/tasks", params)]
+        return [TaskOut.model_validate(t) for t in self._pages(f"{API_PREFIX}/tasks", params)]
 
-    def task(self, key: str) -> TaskInfo:
-        return self._get(TaskInfo, f"{API}/tasks/{key}")
+    def task(self, key: str) -> TaskOut:
+        return self._get(TaskOut, f"{API_PREFIX}/tasks/{key}")
 
     def set_priority(self, tasks: list[str], priority: int) -> TaskChanges:
-        return self._post(TaskChanges, f"{API}/tasks/priority", {"tasks": tasks, "priority": priority})
+        return self._post(TaskChanges, f"{API_PREFIX}/tasks/priority", {"tasks": tasks, "priority": priority})
 
     def cancel(self, tasks: list[str]) -> TaskChanges:
-        return self._post(TaskChanges, f"{API}/tasks/cancel", {"tasks": tasks})
+        return self._post(TaskChanges, f"{API_PREFIX}/tasks/cancel", {"tasks": tasks})
 
     def restart(
         self,
@@ -353,38 +327,40 @@ class Client:
         traceback_pattern: str | None = None,
     ) -> TaskChanges:
         body = {"network": network, "tasks": tasks, "traceback_pattern": traceback_pattern}
-        return self._post(TaskChanges, f"{API}/tasks/restart", body)
+        return self._post(TaskChanges, f"{API_PREFIX}/tasks/restart", body)
 
     def extend(self, tasks: list[str], iterations: int) -> TaskChanges:
-        return self._post(TaskChanges, f"{API}/tasks/extend", {"tasks": tasks, "iterations": iterations})
+        return self._post(
+            TaskChanges, f"{API_PREFIX}/tasks/extend", {"tasks": tasks, "iterations": iterations}
+        )
 
     # -- results and DRS ------------------------------------------------------------------------
 
     def page_link(self, network: str) -> str:
         """A signed link to the network's results page (for a browser, which sends no token)."""
-        return str(self._send("GET", f"{API}/networks/{network}/page-link").json()["url"])
+        return str(self._send("GET", f"{API_PREFIX}/networks/{network}/page-link").json()["url"])
 
     def transformation_results(self, key: str) -> TransformationResults:
-        return self._get(TransformationResults, f"{API}/transformations/{key}/results")
+        return self._get(TransformationResults, f"{API_PREFIX}/transformations/{key}/results")
 
     def result(self, key: str) -> dict[str, Any]:
-        return dict(self._send("GET", f"{API}/results/{key}").json())
+        return dict(self._send("GET", f"{API_PREFIX}/results/{key}").json())
 
     def drs_object(self, object_id: str) -> DrsObject:
-        return self._get(DrsObject, f"{DRS}/objects/{object_id}")
+        return self._get(DrsObject, f"{DRS_PREFIX}/objects/{object_id}")
 
-    def drs_objects(self, object_ids: list[str], *, chunk: int = 1000) -> list[DrsObject]:
+    def drs_objects(self, object_ids: list[str], *, chunk: int = MAX_BULK) -> list[DrsObject]:
         """Bulk lookups, ``chunk`` ids per request; ids the caller cannot see are left out."""
         out: list[DrsObject] = []
         for i in range(0, len(object_ids), chunk):
             body = self._send(
-                "POST", f"{DRS}/objects", json={"bulk_object_ids": object_ids[i : i + chunk]}
+                "POST", f"{DRS_PREFIX}/objects", json={"bulk_object_ids": object_ids[i : i + chunk]}
             ).json()
             out += [DrsObject.model_validate(o) for o in body["resolved_drs_object"]]
         return out
 
     def access_url(self, object_id: str, access_id: str) -> AccessURL:
-        return self._get(AccessURL, f"{DRS}/objects/{object_id}/access/{access_id}")
+        return self._get(AccessURL, f"{DRS_PREFIX}/objects/{object_id}/access/{access_id}")
 
     def download(self, obj: DrsObject | str, dest: Path) -> Path:
         """Write the object's bytes to ``dest`` (a file, or a folder to put ``obj.name`` in), checking sha-256."""

@@ -1,0 +1,293 @@
+"""Request and response bodies of the hub, defined once: the hub (``api/``) serves them and the client
+(:mod:`fepflow.hub.client`) reads them, so both always agree on the wire contract (what the OpenAPI
+document shows).
+
+Request bodies forbid unknown fields (a typo is a 422, not silently ignored). Response bodies derive
+from :class:`Answer`, which ignores fields it does not know, so a client reads the answers of a newer
+hub that added fields. The estimate row and a molecule's value are the result model's own
+(:class:`~fepflow.models.results.EstimateRow`, :class:`~fepflow.models.results.MoleculeValue`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fepflow.models.results import EstimateRow, MoleculeValue
+
+API_PREFIX = "/api/v1"
+"""Where the hub's own endpoints live."""
+DRS_PREFIX = "/ga4gh/drs/v1"
+"""Where the hub's GA4GH DRS endpoints live."""
+
+TaskKey = str
+MAX_KEYS = 10_000
+"""Most task or transformation keys one request may name."""
+MAX_BULK = 1000
+"""Most DRS objects (or object/access pairs) one bulk request may name."""
+
+
+class Answer(BaseModel):
+    """A response body: unknown fields are ignored, so older clients read newer hubs' answers."""
+
+    model_config = ConfigDict(extra="ignore")
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- auth ---------------------------------------------------------------------------------------
+
+
+class Token(Answer):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(..., description="seconds until the token expires")
+    expires_at: datetime
+    identity: str
+    scopes: list[str]
+
+
+class WhoAmI(Answer):
+    identity: str
+    scopes: list[str]
+    expires_at: datetime
+
+
+# -- networks -----------------------------------------------------------------------------------
+
+
+class LigandIn(_Request):
+    smiles: str = Field(..., min_length=1, max_length=5000, description="SMILES of the molecule")
+    name: str | None = Field(None, min_length=1, max_length=200, description="name (default: the SMILES)")
+
+
+class NetworkSubmission(_Request):
+    """Either a network document (``network``), or a planner body (``ligands`` or ``sdf`` + protocol)."""
+
+    scope: str = Field(..., description="org-campaign-project the network is filed under", max_length=200)
+    network: dict[str, Any] | None = Field(None, description="a fepflow/1 network document")
+    name: str | None = Field(None, min_length=1, max_length=200, description="network name (planner body)")
+    ligands: list[LigandIn | str] | None = Field(None, description="ligands as SMILES (planner body)")
+    sdf: str | None = Field(None, description="ligands as SDF text (planner body)")
+    protocol: str = Field("absolute-hydration", max_length=100, description="protocol (planner body)")
+    preset: str | None = Field(None, max_length=100, description="protocol preset, e.g. 'fast'")
+    settings: dict[str, Any] | None = Field(None, description="protocol settings merged over the preset")
+    repeats: int | None = Field(None, ge=1, le=100, description="repeats per transformation")
+    priority: int = Field(0, ge=-1_000_000, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> NetworkSubmission:
+        given = [n for n in ("network", "ligands", "sdf") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of 'network', 'ligands' or 'sdf'")
+        return self
+
+
+class SubmitResult(Answer):
+    network: str
+    name: str
+    scope: str
+    created: bool = Field(..., description="True when the network is new in this scope (201)")
+    transformations: list[str]
+    tasks: list[str]
+    created_documents: dict[str, int]
+
+
+class NetworkSummary(Answer):
+    key: str
+    name: str | None = None
+    scopes: list[str]
+    n_edges: int | None = None
+    created_at: datetime | None = None
+
+
+class NetworkPage(Answer):
+    items: list[NetworkSummary]
+    next_after: str | None
+
+
+class NetworkStatus(Answer):
+    network: str
+    counts: dict[str, int]
+    total: int
+    finished_fraction: float
+
+
+class NetworkResults(Answer):
+    network: str
+    transformations: list[EstimateRow]
+    molecules: list[MoleculeValue]
+
+
+class TransformationResults(Answer):
+    transformation: str
+    estimate: dict[str, Any] | None
+    repeats: list[dict[str, Any]]
+
+
+# -- tasks --------------------------------------------------------------------------------------
+
+
+class TaskOut(Answer):
+    key: str
+    transformation: str
+    repeat: int
+    status: str
+    priority: int = 0
+    attempts: int = 0
+    networks: list[str] = []
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_error: str | None = None
+    traceback: str | None = None
+    result: dict[str, Any] | None = None
+    extend_iterations: int = 0
+
+
+class TaskPage(Answer):
+    items: list[TaskOut]
+    next_after: str | None
+
+
+class TaskKeys(_Request):
+    tasks: list[TaskKey] = Field(..., min_length=1, max_length=MAX_KEYS)
+
+
+class PriorityRequest(TaskKeys):
+    priority: int = Field(..., ge=-1_000_000, le=1_000_000)
+
+
+class ExtendRequest(TaskKeys):
+    iterations: int = Field(..., ge=1, le=1_000_000, description="extra production iterations")
+
+
+class RestartRequest(_Request):
+    network: str | None = Field(None, description="restart the errored tasks of this network")
+    tasks: list[TaskKey] | None = Field(None, max_length=MAX_KEYS, description="or only these tasks")
+    traceback_pattern: str | None = Field(
+        None, max_length=1000, description="only tasks whose traceback matches this regular expression"
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> RestartRequest:
+        if self.network is None and not self.tasks:
+            raise ValueError("give 'network' or 'tasks'")
+        return self
+
+
+class RepeatsRequest(_Request):
+    count: int = Field(..., ge=1, le=100, description="new repeats per transformation")
+    transformations: list[str] | None = Field(
+        None, max_length=MAX_KEYS, description="only these transformations (default: all of the network)"
+    )
+
+
+class TaskChanges(Answer):
+    changed: list[TaskKey]
+    skipped: list[dict[str, str]] = []
+
+
+# -- GA4GH DRS 1.5 ------------------------------------------------------------------------------
+
+
+class Checksum(Answer):
+    checksum: str
+    type: str
+
+
+class AccessURL(Answer):
+    url: str
+    headers: list[str] | None = None
+
+
+class AccessMethod(Answer):
+    type: str
+    access_id: str | None = None
+    access_url: AccessURL | None = None
+    region: str | None = None
+
+
+class ContentsObject(Answer):
+    name: str
+    id: str | None = None
+    drs_uri: list[str] | None = None
+
+
+class DrsObject(Answer):
+    id: str
+    name: str | None = None
+    self_uri: str
+    size: int
+    created_time: str
+    updated_time: str | None = None
+    version: str | None = None
+    mime_type: str | None = None
+    checksums: list[Checksum]
+    access_methods: list[AccessMethod] | None = None
+    contents: list[ContentsObject] | None = None
+    description: str | None = None
+    aliases: list[str] | None = None
+
+    def sha256(self) -> str | None:
+        """The object's sha-256 checksum, when it carries one."""
+        return next((c.checksum for c in self.checksums if c.type.lower() in ("sha-256", "sha256")), None)
+
+
+class BulkRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")  # the spec lets requests carry more
+
+    bulk_object_ids: list[Annotated[str, Field(max_length=200)]] = Field(
+        ..., min_length=1, max_length=MAX_BULK
+    )
+    passports: list[str] | None = None
+
+
+class BulkObjectAccessIds(BaseModel):
+    bulk_object_id: Annotated[str, Field(max_length=200)]
+    bulk_access_ids: list[Annotated[str, Field(max_length=50)]] = Field(..., min_length=1, max_length=10)
+
+
+class BulkAccessRequest(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    bulk_object_access_ids: list[BulkObjectAccessIds] = Field(..., min_length=1, max_length=MAX_BULK)
+    passports: list[str] | None = None
+
+
+class BulkAccessURL(AccessURL):
+    drs_object_id: str
+    drs_access_id: str
+
+
+class BulkSummary(Answer):
+    requested: int
+    resolved: int
+    unresolved: int
+
+
+class Unresolved(Answer):
+    error_code: int
+    object_ids: list[str]
+
+
+class BulkResponse(Answer):
+    summary: BulkSummary
+    unresolved_drs_objects: list[Unresolved]
+    resolved_drs_object: list[DrsObject]
+
+
+class BulkAccessResponse(Answer):
+    summary: BulkSummary
+    unresolved_drs_objects: list[Unresolved]
+    resolved_drs_object_access_urls: list[BulkAccessURL]
+
+
+class Authorizations(Answer):
+    drs_object_id: str | None = None
+    supported_types: list[str]
+    passport_auth_issuers: list[str] | None = None
+    bearer_auth_issuers: list[str] | None = None
