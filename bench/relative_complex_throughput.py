@@ -28,9 +28,10 @@ from fepflow.chemistry.complexes import build_complex
 from fepflow.chemistry.mol2 import parse_mol2
 from fepflow.data import t4l99a
 from fepflow.data.freesolv import published_parameters
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.equilibration import prepare_start
 from fepflow.engine.platforms import choose_platform
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 from fepflow.hybrid import build_hybrid, hybrid_positions, hybrid_states, schedule
 from fepflow.mapping import map_ligands
 from fepflow.models import SmallMoleculeComponent

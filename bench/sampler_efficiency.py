@@ -28,9 +28,10 @@ import openmm
 from openmm import unit
 
 from fepflow.engine.alchemical import build_alchemical_states
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.equilibration import prepare_start
 from fepflow.engine.platforms import PlatformChoice, choose_platform
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 from fepflow.protocols.hydration_settings import DEFAULT_LAMBDA_ELECTROSTATICS, DEFAULT_LAMBDA_STERICS
 
 TEMPERATURE_K = 298.15

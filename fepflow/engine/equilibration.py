@@ -7,17 +7,15 @@ openmmtools' ``sampler.minimize()`` minimises every replica separately; minimisi
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import openmm
 from openmm import unit
 
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.errors import SimulationError
 from fepflow.engine.platforms import PlatformChoice
-
-if TYPE_CHECKING:
-    from fepflow.engine.sampling import SamplerConfig
 
 EQUILIBRATION_CHUNK_STEPS = 1000
 

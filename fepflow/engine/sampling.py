@@ -13,15 +13,15 @@ called with ``extend_iterations=N`` gains N more.
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from openmm import unit
-from pydantic import BaseModel, ConfigDict, Field
 
 from fepflow.engine.checkpoint import (
     check_resumable,
@@ -33,6 +33,7 @@ from fepflow.engine.checkpoint import (
     take_snapshot,
     write_sidecar,
 )
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.equilibration import prepare_start
 from fepflow.engine.errors import SimulationError, StorageError
 from fepflow.engine.platforms import PlatformChoice
@@ -46,26 +47,6 @@ from fepflow.engine.storage import (
 )
 
 logger = logging.getLogger(__name__)
-
-_DYNAMICS_FIELDS = ("method", "timestep_fs", "collision_rate_per_ps", "steps_per_iteration")
-
-
-class SamplerConfig(BaseModel):
-    """How a multistate run samples (online analysis is always off: analysis runs afterwards)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    method: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
-    timestep_fs: float = Field(2.0, gt=0, le=10, description="Langevin middle integrator step, fs")
-    collision_rate_per_ps: float = Field(1.0, gt=0, description="Langevin friction, 1/ps")
-    steps_per_iteration: int = Field(250, gt=0, description="MD steps between exchanges")
-    equilibration_steps: int = Field(0, ge=0, description="plain MD at state 0 before sampling")
-    production_iterations: int = Field(1000, gt=0, description="sampler iterations")
-    checkpoint_interval_iterations: int = Field(50, gt=0, description="iterations between checkpoints")
-    minimize: bool = Field(True, description="minimise once at state 0 before equilibration")
-    minimize_max_iterations: int = Field(0, ge=0, description="minimiser iterations; 0 until converged")
-    minimize_tolerance_kj_per_mol_nm: float = Field(10.0, gt=0, description="minimiser force tolerance")
-    nan_restart_attempts: int = Field(1, ge=0, description="retries of a NaN'd move before failing")
 
 
 @dataclass(frozen=True)
@@ -148,11 +129,6 @@ def run_multistate(
     StorageError
         Storage that was created with other sampling settings or cannot be opened.
     """
-    from openmmtools import mcmc, multistate
-    from openmmtools.multistate.utils import SimulationNaNError
-
-    from fepflow.engine._samplers import SAMPLER_CLASSES
-
     quiet_openmmtools_loggers()
     if extend_iterations < 0:
         raise ValueError(f"extend_iterations must be >= 0, not {extend_iterations}")
@@ -160,99 +136,182 @@ def run_multistate(
         raise ValueError("a multistate run needs at least two states")
     began = time.perf_counter()
     storage_path = Path(storage_path)
-    analysis, checkpoint = storage_files(storage_path)
     target = config.production_iterations + extend_iterations
-    sampler_class = SAMPLER_CLASSES[config.method]
-    minimization_s = equilibration_s = 0.0
-
-    def snapshot(iteration: int) -> None:
-        take_snapshot(storage_path, iteration)
-
+    callbacks = _Callbacks(platform_choice, target, progress, functools.partial(take_snapshot, storage_path))
     sidecar = read_sidecar(storage_path)
     if sidecar is None and (storage_exists(storage_path) or snapshot_root(storage_path).exists()):
         remove_storage(storage_path)
-    resumed = sidecar is not None
-    stored_iterations = 0
     if sidecar is not None:
-        check_resumable(storage_path, sidecar, {f: getattr(config, f) for f in _DYNAMICS_FIELDS}, len(states))
-        if not sidecar.get("clean", False):
-            restore_latest_snapshot(storage_path)
-            mark_clean(storage_path, True)
-        stored_iterations = read_last_iteration(storage_path)
-        if stored_iterations >= target:
+        opened = _resume(storage_path, sidecar, len(states), config, callbacks)
+        if opened is None:
             logger.info("%s already holds %d iterations or more; nothing to run", storage_path, target)
             return _outcome(
                 storage_path, 0, len(states), True, platform_choice, began, 0.0, 0.0, 0.0, {}, config
             )
-        mark_clean(storage_path, False)
-        reporter = multistate.MultiStateReporter(str(analysis), checkpoint_storage=checkpoint.name)
-        try:
-            sampler = sampler_class.from_storage(reporter)
-        except Exception as exc:  # left unclean: the next call restores the last snapshot
-            reporter.close()
-            raise StorageError(f"cannot resume {storage_path}: {exc}") from exc
-        sampler.fepflow_setup(platform_choice, target=target, progress=progress, on_checkpoint=snapshot)
     else:
-        start_state, minimization_s, equilibration_s = prepare_start(
-            states[0], positions, box_vectors, config, platform_choice
+        opened = _create(states, positions, box_vectors, storage_path, config, callbacks)
+    iterations_run, sampling_s, timings = _sample(opened, storage_path, target)
+    return _outcome(
+        storage_path,
+        iterations_run,
+        len(states),
+        opened.resumed,
+        platform_choice,
+        began,
+        opened.minimization_s,
+        opened.equilibration_s,
+        sampling_s,
+        timings,
+        config,
+    )
+
+
+@dataclass(frozen=True)
+class _Callbacks:
+    """What every sampler of one call is set up with (see ``_Instrumented.fepflow_setup``)."""
+
+    platform: PlatformChoice
+    target: int
+    progress: Callable[[int, int], None] | None
+    on_checkpoint: Callable[[int], Any]
+
+    def setup(self, sampler: Any) -> None:
+        sampler.fepflow_setup(
+            self.platform, target=self.target, progress=self.progress, on_checkpoint=self.on_checkpoint
         )
-        move = mcmc.LangevinDynamicsMove(
-            timestep=config.timestep_fs * unit.femtosecond,
-            collision_rate=config.collision_rate_per_ps / unit.picosecond,
-            n_steps=config.steps_per_iteration,
-            reassign_velocities=False,
-            n_restart_attempts=config.nan_restart_attempts,
-        )
-        sampler = sampler_class(mcmc_moves=move, number_of_iterations=target, online_analysis_interval=None)
-        interval = config.checkpoint_interval_iterations
-        if target % interval:
-            logger.warning(
-                "%s: %d iterations end between checkpoints (every %d); an extension will resume from "
-                "iteration %d and run the ones after it again. Make production_iterations a multiple of "
-                "checkpoint_interval_iterations to avoid that",
-                storage_path,
-                target,
-                interval,
-                target - target % interval,
-            )
-        sampler.fepflow_setup(platform_choice, target=target, progress=progress, on_checkpoint=snapshot)
-        reporter = multistate.MultiStateReporter(
-            str(analysis),
-            checkpoint_interval=config.checkpoint_interval_iterations,
-            checkpoint_storage=checkpoint.name,
-        )
-        storage_path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            sampler.create(
-                thermodynamic_states=list(states),
-                sampler_states=[copy.deepcopy(start_state) for _ in states],
-                storage=reporter,
-            )
-            take_snapshot(storage_path, 0)  # iteration 0 is written and synced
-        except BaseException:
-            reporter.close()
-            raise
-        write_sidecar(
+
+
+@dataclass(frozen=True)
+class _Opened:
+    """A sampler ready to run, its open reporter, and what preparing it took."""
+
+    sampler: Any
+    reporter: Any
+    resumed: bool
+    stored_iterations: int = 0
+    minimization_s: float = 0.0
+    equilibration_s: float = 0.0
+
+
+def _resume(
+    storage_path: Path,
+    sidecar: dict[str, Any],
+    n_states: int,
+    config: SamplerConfig,
+    callbacks: _Callbacks,
+) -> _Opened | None:
+    """The stored run reopened (from its last snapshot if it was left unclean); None if it is done."""
+    from openmmtools import multistate
+
+    from fepflow.engine._samplers import SAMPLER_CLASSES
+
+    check_resumable(storage_path, sidecar, config.dynamics(), n_states)
+    if not sidecar.get("clean", False):
+        restore_latest_snapshot(storage_path)
+        mark_clean(storage_path, True)
+    stored_iterations = read_last_iteration(storage_path)
+    if stored_iterations >= callbacks.target:
+        return None
+    mark_clean(storage_path, False)
+    analysis, checkpoint = storage_files(storage_path)
+    reporter = multistate.MultiStateReporter(str(analysis), checkpoint_storage=checkpoint.name)
+    try:
+        sampler = SAMPLER_CLASSES[config.method].from_storage(reporter)
+    except Exception as exc:  # left unclean: the next call restores the last snapshot
+        reporter.close()
+        raise StorageError(f"cannot resume {storage_path}: {exc}") from exc
+    callbacks.setup(sampler)
+    return _Opened(sampler, reporter, resumed=True, stored_iterations=stored_iterations)
+
+
+def _create(
+    states: Sequence[Any],
+    positions: Any,
+    box_vectors: Any,
+    storage_path: Path,
+    config: SamplerConfig,
+    callbacks: _Callbacks,
+) -> _Opened:
+    """A new run: minimise and equilibrate at state 0, write iteration 0, its snapshot and the sidecar."""
+    from openmmtools import mcmc, multistate
+
+    from fepflow.engine._samplers import SAMPLER_CLASSES
+
+    sampler_class = SAMPLER_CLASSES[config.method]
+    start_state, minimization_s, equilibration_s = prepare_start(
+        states[0], positions, box_vectors, config, callbacks.platform
+    )
+    move = mcmc.LangevinDynamicsMove(
+        timestep=config.timestep_fs * unit.femtosecond,
+        collision_rate=config.collision_rate_per_ps / unit.picosecond,
+        n_steps=config.steps_per_iteration,
+        reassign_velocities=False,
+        n_restart_attempts=config.nan_restart_attempts,
+    )
+    target = callbacks.target
+    sampler = sampler_class(mcmc_moves=move, number_of_iterations=target, online_analysis_interval=None)
+    interval = config.checkpoint_interval_iterations
+    if target % interval:
+        logger.warning(
+            "%s: %d iterations end between checkpoints (every %d); an extension will resume from "
+            "iteration %d and run the ones after it again. Make production_iterations a multiple of "
+            "checkpoint_interval_iterations to avoid that",
             storage_path,
-            {
-                "config": config.model_dump(),
-                "n_states": len(states),
-                "sampler": sampler_class.__name__,
-                "clean": False,
-            },
+            target,
+            interval,
+            target - target % interval,
         )
+    callbacks.setup(sampler)
+    analysis, checkpoint = storage_files(storage_path)
+    reporter = multistate.MultiStateReporter(
+        str(analysis), checkpoint_interval=interval, checkpoint_storage=checkpoint.name
+    )
+    storage_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        sampler.create(
+            thermodynamic_states=list(states),
+            sampler_states=[copy.deepcopy(start_state) for _ in states],
+            storage=reporter,
+        )
+        take_snapshot(storage_path, 0)  # iteration 0 is written and synced
+    except BaseException:
+        reporter.close()
+        raise
+    write_sidecar(
+        storage_path,
+        {
+            "config": config.model_dump(),
+            "n_states": len(states),
+            "sampler": sampler_class.__name__,
+            "clean": False,
+        },
+    )
+    return _Opened(
+        sampler,
+        reporter,
+        resumed=False,
+        minimization_s=minimization_s,
+        equilibration_s=equilibration_s,
+    )
+
+
+def _sample(opened: _Opened, storage_path: Path, target: int) -> tuple[int, float, dict[str, float]]:
+    """Run ``opened`` up to ``target`` iterations and close it: iterations run, seconds, timings."""
+    from openmmtools.multistate.utils import SimulationNaNError
+
+    sampler = opened.sampler
     completed = False
     try:
         first = int(sampler.iteration)
-        if resumed and first < stored_iterations:
+        if opened.resumed and first < opened.stored_iterations:
             logger.warning(
                 "%s holds %d iterations but its last checkpoint is at iteration %d: iterations %d-%d "
                 "are run again (positions are only stored at checkpoints)",
                 storage_path,
-                stored_iterations,
+                opened.stored_iterations,
                 first,
                 first + 1,
-                stored_iterations,
+                opened.stored_iterations,
             )
         logger.info("sampling %s from iteration %d to %d", storage_path, first, target)
         sampler.fepflow_reset_timings()  # create() wrote iteration 0 outside the sampling phase
@@ -266,23 +325,11 @@ def run_multistate(
         timings = dict(sampler.fepflow_timings)
         completed = True
     finally:
-        reporter.close()
+        opened.reporter.close()
         # Any failure leaves the files "unclean": the next call restores the last snapshot, which
         # passed the energy checks, instead of trusting iterations written after it.
         mark_clean(storage_path, completed)
-    return _outcome(
-        storage_path,
-        iterations_run,
-        len(states),
-        resumed,
-        platform_choice,
-        began,
-        minimization_s,
-        equilibration_s,
-        sampling_s,
-        timings,
-        config,
-    )
+    return iterations_run, sampling_s, timings
 
 
 def _outcome(

@@ -89,9 +89,10 @@ class HarmonicReferenceProtocol(Protocol):
 
         quiet_openmmtools_loggers()
         from fepflow.analysis.mbar import analyse_storage, kT_kcal_per_mol
+        from fepflow.engine.config import SamplerConfig
         from fepflow.engine.platforms import choose_platform
         from fepflow.engine.reference import harmonic_oscillator_states
-        from fepflow.engine.sampling import SamplerConfig, run_multistate
+        from fepflow.engine.sampling import run_multistate
         from fepflow.protocols.hydration_analysis import leg_summary, versions
 
         self.validate(transformation)

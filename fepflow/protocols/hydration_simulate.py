@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fepflow.engine.alchemical import build_alchemical_states
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import PlatformChoice, choose_platform
-from fepflow.engine.sampling import SamplerConfig, SamplingOutcome, run_multistate
+from fepflow.engine.sampling import SamplingOutcome, run_multistate
 from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
 from fepflow.protocols.hydration_setup import load_leg
 

@@ -11,8 +11,9 @@ from openmm import unit
 
 from fepflow.analysis.mbar import analyse_storage
 from fepflow.engine.alchemical import build_alchemical_states
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import choose_platform
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 
 pytestmark = pytest.mark.slow
 

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from fepflow.analysis.mbar import analyse_storage
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import choose_platform
 from fepflow.engine.reference import harmonic_oscillator_states
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 
 pytestmark = pytest.mark.slow
 

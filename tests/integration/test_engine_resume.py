@@ -14,9 +14,10 @@ import pytest
 
 from fepflow.analysis.mbar import analyse_storage
 from fepflow.engine.checkpoint import read_sidecar
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import choose_platform
 from fepflow.engine.reference import harmonic_oscillator_states
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 from fepflow.engine.storage import read_reduced_energies
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,8 @@ CHILD = textwrap.dedent(
     from pathlib import Path
     from fepflow.engine.platforms import choose_platform
     from fepflow.engine.reference import harmonic_oscillator_states
-    from fepflow.engine.sampling import SamplerConfig, run_multistate
+    from fepflow.engine.config import SamplerConfig
+    from fepflow.engine.sampling import run_multistate
 
     ref = harmonic_oscillator_states([1000.0, 1400.0, 2000.0], n_particles=1)
     config = SamplerConfig.model_validate({config!r})

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from fepflow.engine.checkpoint import read_sidecar, sidecar_path, snapshot_root
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.errors import SimulationError, StorageError
 from fepflow.engine.platforms import PlatformChoice, choose_platform
 from fepflow.engine.reference import HarmonicReference, harmonic_oscillator_states
-from fepflow.engine.sampling import SamplerConfig, run_multistate
+from fepflow.engine.sampling import run_multistate
 from fepflow.engine.storage import read_reduced_energies
 
 
