@@ -28,7 +28,7 @@ from typing import Any
 
 from fepflow.data.freesolv import entries, entry, published_parameters
 from fepflow.models import ChemicalSystem, SmallMoleculeComponent, SolventComponent, Transformation
-from fepflow.protocols.hydration import AbsoluteHydrationProtocol
+from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
 
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -26,7 +26,7 @@ from fepflow.analysis.network import estimate_network
 from fepflow.data.freesolv import entry, published_parameters
 from fepflow.models import SmallMoleculeComponent
 from fepflow.planning import plan_network
-from fepflow.protocols.relative_hydration import RelativeHydrationProtocol
+from fepflow.protocols.relative.hydration import RelativeHydrationProtocol
 
 OUT = Path(__file__).resolve().parent / "out"
 

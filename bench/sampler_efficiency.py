@@ -32,7 +32,7 @@ from fepflow.engine.config import SamplerConfig
 from fepflow.engine.equilibration import prepare_start
 from fepflow.engine.platforms import PlatformChoice, choose_platform
 from fepflow.engine.sampling import run_multistate
-from fepflow.protocols.hydration_settings import DEFAULT_LAMBDA_ELECTROSTATICS, DEFAULT_LAMBDA_STERICS
+from fepflow.protocols.absolute.settings import DEFAULT_LAMBDA_ELECTROSTATICS, DEFAULT_LAMBDA_STERICS
 
 TEMPERATURE_K = 298.15
 PRESSURE_BAR = 1.01325

@@ -19,7 +19,7 @@ from dagster import (
     asset,
 )
 
-from fepflow.protocols.hydration_analysis import MIN_NEIGHBOUR_OVERLAP
+from fepflow.protocols.common.analysis import MIN_NEIGHBOUR_OVERLAP
 from fepflow.runner import TaskNotRunnable, TaskOutcome, execute_task
 from fepflow.settings import OrchestratorSettings
 from orchestrator.partitions import tasks_partitions

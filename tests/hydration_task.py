@@ -12,7 +12,7 @@ from typing import Any
 
 from fepflow.data.freesolv import entry, published_parameters
 from fepflow.models import ChemicalSystem, SmallMoleculeComponent, SolventComponent, Transformation
-from fepflow.protocols.hydration import AbsoluteHydrationProtocol
+from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
 
 TINY: dict[str, Any] = {
     "lambdas": {"electrostatics": [1.0, 0.0, 0.0], "sterics": [1.0, 1.0, 0.0]},

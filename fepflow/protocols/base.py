@@ -166,7 +166,7 @@ def run_stages(
     timings)`` makes the bundle. The summary gets ``timings`` (seconds per unit and in total) and is
     rewritten to the bundle's summary.json.
     """
-    from fepflow.protocols.hydration_analysis import write_summary
+    from fepflow.protocols.common.analysis import write_summary
 
     say = progress or (lambda unit, done, total: None)
     started = time.monotonic()

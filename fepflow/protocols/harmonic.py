@@ -93,7 +93,7 @@ class HarmonicReferenceProtocol(Protocol):
         from fepflow.engine.platforms import choose_platform
         from fepflow.engine.reference import harmonic_oscillator_states
         from fepflow.engine.sampling import run_multistate
-        from fepflow.protocols.hydration_analysis import leg_summary, versions
+        from fepflow.protocols.common.analysis import leg_summary, versions
 
         self.validate(transformation)
         s = self.settings

@@ -15,19 +15,19 @@ from fepflow.errors import ModelError
 
 # protocol name -> "module:SettingsClass"
 _PROTOCOLS: dict[str, str] = {
-    "absolute-hydration": "fepflow.protocols.hydration_settings:AbsoluteHydrationSettings",
+    "absolute-hydration": "fepflow.protocols.absolute.settings:AbsoluteHydrationSettings",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceSettings",
-    "relative-hydration": "fepflow.protocols.relative_settings:RelativeHydrationSettings",
-    "relative-binding": "fepflow.protocols.relative_settings:RelativeBindingSettings",
+    "relative-hydration": "fepflow.protocols.relative.settings:RelativeHydrationSettings",
+    "relative-binding": "fepflow.protocols.relative.settings:RelativeBindingSettings",
 }
 
 
 # protocol name -> "module:ProtocolClass"
 _CLASSES: dict[str, str] = {
-    "absolute-hydration": "fepflow.protocols.hydration:AbsoluteHydrationProtocol",
+    "absolute-hydration": "fepflow.protocols.absolute.hydration:AbsoluteHydrationProtocol",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceProtocol",
-    "relative-hydration": "fepflow.protocols.relative_hydration:RelativeHydrationProtocol",
-    "relative-binding": "fepflow.protocols.relative_binding:RelativeBindingProtocol",
+    "relative-hydration": "fepflow.protocols.relative.hydration:RelativeHydrationProtocol",
+    "relative-binding": "fepflow.protocols.relative.binding:RelativeBindingProtocol",
 }
 
 

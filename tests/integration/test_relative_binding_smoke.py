@@ -23,7 +23,7 @@ from fepflow.models import SmallMoleculeComponent
 from fepflow.planning import plan_network
 from fepflow.protocols.base import ProtocolError
 from fepflow.protocols.registry import protocol_class
-from fepflow.protocols.relative_binding import RelativeBindingProtocol
+from fepflow.protocols.relative.binding import RelativeBindingProtocol
 
 SMOKE = {
     "lambdas": {"windows": 3},

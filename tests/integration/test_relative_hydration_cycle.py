@@ -21,7 +21,7 @@ from fepflow.analysis.network import edges_from_estimates, estimate_network
 from fepflow.data.freesolv import entry, published_parameters
 from fepflow.models import SmallMoleculeComponent
 from fepflow.planning import plan_network
-from fepflow.protocols.relative_hydration import RelativeHydrationProtocol
+from fepflow.protocols.relative.hydration import RelativeHydrationProtocol
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.validation]
 

@@ -17,7 +17,7 @@ from fepflow.models import SmallMoleculeComponent
 from fepflow.planning import plan_network
 from fepflow.protocols.base import ProtocolError
 from fepflow.protocols.registry import protocol_class
-from fepflow.protocols.relative_hydration import RelativeHydrationProtocol
+from fepflow.protocols.relative.hydration import RelativeHydrationProtocol
 
 SMOKE = {
     "lambdas": {"windows": 5},

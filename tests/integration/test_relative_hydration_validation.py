@@ -23,8 +23,8 @@ import pytest
 from fepflow.data.freesolv import entry, published_parameters
 from fepflow.models import ChemicalSystem, SmallMoleculeComponent, SolventComponent, Transformation
 from fepflow.planning import plan_network
-from fepflow.protocols.hydration import AbsoluteHydrationProtocol
-from fepflow.protocols.relative_hydration import FAST, RelativeHydrationProtocol
+from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
+from fepflow.protocols.relative.hydration import FAST, RelativeHydrationProtocol
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.validation]
 

@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from fepflow.models import ChemicalSystem, ModelError, SmallMoleculeComponent, Transformation
 from fepflow.protocols.base import ProtocolError, gather_estimates
-from fepflow.protocols.hydration import AbsoluteHydrationProtocol
+from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
 from fepflow.protocols.registry import protocol_class
 
 
@@ -94,7 +94,7 @@ def test_gather_combines_repeats() -> None:
 
 
 def test_leg_warnings_name_what_to_distrust() -> None:
-    from fepflow.protocols.hydration_analysis import leg_warnings
+    from fepflow.protocols.common.analysis import leg_warnings
 
     good = {
         "min_neighbour_overlap": 0.12,

@@ -21,7 +21,7 @@ from fepflow.models import (
     to_dict,
     to_json,
 )
-from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
+from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
 
 KEY_SCRIPT = """
 import sys

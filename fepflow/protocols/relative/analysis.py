@@ -28,10 +28,10 @@ from fepflow.engine.storage import open_reporter, read_last_iteration, read_redu
 from fepflow.hybrid.states import hybrid_states
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import TaskResult
-from fepflow.protocols.hydration_analysis import leg_summary, leg_warnings, versions, write_summary
-from fepflow.protocols.hydration_simulate import leg_platform, sampler_config
-from fepflow.protocols.relative_settings import RelativeSettings
-from fepflow.protocols.relative_setup import load_leg
+from fepflow.protocols.common.analysis import leg_summary, leg_warnings, versions, write_summary
+from fepflow.protocols.absolute.simulate import leg_platform, sampler_config
+from fepflow.protocols.relative.settings import RelativeSettings
+from fepflow.protocols.relative.setup import load_leg
 
 KJ_PER_KCAL = 4.184
 LEGS = ("solvent", "vacuum")

@@ -25,7 +25,7 @@ from fepflow.engine.storage import read_reduced_energies
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import TaskResult
-from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
+from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
 
 MIN_NEIGHBOUR_OVERLAP = 0.03
 """Below this, neighbouring lambda states barely overlap and MBAR's error bar is not to be trusted."""

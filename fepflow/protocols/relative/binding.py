@@ -31,8 +31,8 @@ from fepflow.protocols.base import (
     run_stages,
     task_log,
 )
-from fepflow.protocols.relative_hydration import FAST, PRODUCTION, RelativeHydrationProtocol, check_pair
-from fepflow.protocols.relative_settings import RelativeBindingSettings
+from fepflow.protocols.relative.hydration import FAST, PRODUCTION, RelativeHydrationProtocol, check_pair
+from fepflow.protocols.relative.settings import RelativeBindingSettings
 
 logger = logging.getLogger(__name__)
 
@@ -82,8 +82,8 @@ class RelativeBindingProtocol(Protocol):
 
         quiet_openmmtools_loggers()
         from fepflow.mapping import draw_mapping
-        from fepflow.protocols.relative_analysis import analyse_task, simulate_leg
-        from fepflow.protocols.relative_setup import run_binding_setup
+        from fepflow.protocols.relative.analysis import analyse_task, simulate_leg
+        from fepflow.protocols.relative.setup import run_binding_setup
 
         self.validate(transformation)
         ligand_a, ligand_b = RelativeHydrationProtocol.ligands_of(transformation)

@@ -9,8 +9,8 @@ from fepflow.engine.alchemical import build_alchemical_states
 from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import PlatformChoice, choose_platform
 from fepflow.engine.sampling import SamplingOutcome, run_multistate
-from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
-from fepflow.protocols.hydration_setup import load_leg
+from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
+from fepflow.protocols.absolute.setup import load_leg
 
 SMALL_SYSTEM_ATOMS = 500
 """Non-periodic systems up to this size (vacuum legs, implicit-solvent small molecules) run on

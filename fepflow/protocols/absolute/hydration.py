@@ -31,7 +31,7 @@ from fepflow.protocols.base import (
     run_stages,
     task_log,
 )
-from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
+from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
 
 logger = logging.getLogger(__name__)
 
@@ -131,9 +131,9 @@ class AbsoluteHydrationProtocol(Protocol):
         from fepflow.engine.storage import quiet_openmmtools_loggers
 
         quiet_openmmtools_loggers()  # before openmmtools (and with it pymbar) is first imported
-        from fepflow.protocols.hydration_analysis import analyse_task
-        from fepflow.protocols.hydration_setup import run_setup
-        from fepflow.protocols.hydration_simulate import simulate_leg
+        from fepflow.protocols.common.analysis import analyse_task
+        from fepflow.protocols.absolute.setup import run_setup
+        from fepflow.protocols.absolute.simulate import simulate_leg
 
         self.validate(transformation)
         ligand = self.ligand_of(transformation)

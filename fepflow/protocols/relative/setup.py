@@ -18,8 +18,8 @@ from fepflow.chemistry import LigandParameters, build_solvated, build_vacuum, pa
 from fepflow.hybrid import build_hybrid, default_windows, hybrid_positions, schedule
 from fepflow.models.components import SmallMoleculeComponent, SolventComponent
 from fepflow.models.transformations import AtomMapping
-from fepflow.protocols.hydration_setup import Leg, _write_atomic
-from fepflow.protocols.relative_settings import RelativeSettings
+from fepflow.protocols.absolute.setup import Leg, _write_atomic
+from fepflow.protocols.relative.settings import RelativeSettings
 
 
 def _params(

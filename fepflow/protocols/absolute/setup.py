@@ -24,7 +24,7 @@ from fepflow.chemistry import (
     parameterize_ligand,
 )
 from fepflow.models.components import SmallMoleculeComponent, SolventComponent
-from fepflow.protocols.hydration_settings import AbsoluteHydrationSettings
+from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
 
 LEGS = ("solvent", "vacuum")
 

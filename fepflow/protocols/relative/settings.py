@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from fepflow.protocols.hydration_settings import (
+from fepflow.protocols.absolute.settings import (
     SimulationSettings,
     SystemSettings,
     ThermodynamicSettings,

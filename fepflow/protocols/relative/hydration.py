@@ -36,8 +36,8 @@ from fepflow.protocols.base import (
     run_stages,
     task_log,
 )
-from fepflow.protocols.hydration import PRODUCTION as ABSOLUTE_PRODUCTION
-from fepflow.protocols.relative_settings import RelativeHydrationSettings, RelativeSettings
+from fepflow.protocols.absolute.hydration import PRODUCTION as ABSOLUTE_PRODUCTION
+from fepflow.protocols.relative.settings import RelativeHydrationSettings, RelativeSettings
 
 logger = logging.getLogger(__name__)
 
@@ -138,8 +138,8 @@ class RelativeHydrationProtocol(Protocol):
 
         quiet_openmmtools_loggers()
         from fepflow.mapping import draw_mapping
-        from fepflow.protocols.relative_analysis import LEGS, analyse_task, simulate_leg
-        from fepflow.protocols.relative_setup import run_setup
+        from fepflow.protocols.relative.analysis import LEGS, analyse_task, simulate_leg
+        from fepflow.protocols.relative.setup import run_setup
 
         self.validate(transformation)
         ligand_a, ligand_b = self.ligands_of(transformation)
