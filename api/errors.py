@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from fepflow.hub.schemas import DRS_PREFIX
 from fepflow.models.base import ModelError
 from fepflow.models.states import InvalidTransition
-from fepflow.planner import MoleculeError
+from fepflow.planning import PlanningError
 from fepflow.store.index import NotFound
 from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
@@ -48,8 +48,10 @@ def install(app: FastAPI) -> None:
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
         return _answer(request, 400 if _is_drs(request) else 422, errors)
 
-    @app.exception_handler(MoleculeError)
-    async def _molecule(request: Request, exc: MoleculeError) -> JSONResponse:
+    @app.exception_handler(PlanningError)
+    async def _molecule(request: Request, exc: PlanningError) -> JSONResponse:
+        if exc.index is None:  # about the network as a whole, not one molecule
+            return await _model(request, exc)
         field = getattr(exc, "field", "ligands")
         detail = [
             {

@@ -10,7 +10,7 @@ from fepflow.hub.schemas import LigandIn, NetworkSubmission
 from fepflow.models.base import ModelError
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.serialization import from_dict
-from fepflow.planner import (
+from fepflow.planning import (
     LigandInput,
     absolute_network,
     ligands_from_sdf,

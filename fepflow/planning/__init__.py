@@ -1,14 +1,31 @@
-"""Network planning: which ligand pairs to simulate (minimal spanning tree, star, cycles, or given)."""
+"""Network planning: from ligands (read from SMILES, SDF or CSV) to a network of transformations.
 
+Absolute networks (:mod:`~fepflow.planning.absolute`): one transformation per ligand. Relative
+networks (:mod:`~fepflow.planning.relative`): which ligand pairs to simulate (minimal spanning tree,
+star, cycles, or given), over the graph algorithms of :mod:`~fepflow.planning.graphs`. Every
+planning error is a :class:`PlanningError`.
+"""
+
+from fepflow.planning.absolute import ABSOLUTE_PROTOCOLS, absolute_network
+from fepflow.planning.errors import PlanningError
 from fepflow.planning.graphs import add_cycle_edges, minimal_spanning_tree, nodes_off_cycles, star_edges
-from fepflow.planning.planner import PlanningError, plan_network, score_pairs
+from fepflow.planning.readers import LigandInput, ligands_from_sdf, ligands_from_smiles, read_ligands_csv
+from fepflow.planning.relative import plan_network, score_pairs
+from fepflow.planning.settings import protocol_settings
 
 __all__ = [
+    "ABSOLUTE_PROTOCOLS",
+    "LigandInput",
     "PlanningError",
+    "absolute_network",
     "add_cycle_edges",
+    "ligands_from_sdf",
+    "ligands_from_smiles",
     "minimal_spanning_tree",
     "nodes_off_cycles",
     "plan_network",
+    "protocol_settings",
+    "read_ligands_csv",
     "score_pairs",
     "star_edges",
 ]

@@ -22,20 +22,16 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from fepflow.mapping import MappingError, MappingOptions, map_ligands
-from fepflow.models.base import ModelError
 from fepflow.models.components import ProteinComponent, SmallMoleculeComponent, SolventComponent
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.systems import ChemicalSystem
 from fepflow.models.transformations import AtomMapping, Transformation
+from fepflow.planning.errors import PlanningError
 from fepflow.planning.graphs import add_cycle_edges, minimal_spanning_tree, star_edges
 
 logger = logging.getLogger(__name__)
 
 LIGAND = "ligand"
-
-
-class PlanningError(ModelError):
-    """A network that cannot be planned (duplicate names, unmappable pairs, an unknown reference)."""
 
 
 def score_pairs(

@@ -1,0 +1,19 @@
+"""The one error of planning: a network that cannot be planned, or a molecule that cannot be used."""
+
+from __future__ import annotations
+
+from fepflow.models.base import ModelError
+
+
+class PlanningError(ModelError):
+    """A network that cannot be planned (duplicate names, unmappable pairs, an unknown reference), or
+    an input molecule that cannot be used.
+
+    About one molecule of the input, ``index`` is its position there and ``name`` its name (or its
+    SMILES); both are None when the error is about the network as a whole.
+    """
+
+    def __init__(self, message: str, *, index: int | None = None, name: str | None = None) -> None:
+        super().__init__(message)
+        self.index = index
+        self.name = name
