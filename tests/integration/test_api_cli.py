@@ -10,8 +10,8 @@ from api_support import SCOPE, complete_task
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-import fepflow.cli_hub
-from fepflow.cli import app
+import fepflow.cli.hub
+from fepflow.cli.app import app
 from fepflow.hub.client import Client
 from fepflow.hub.token_file import default_token_file
 from fepflow.store.index import Index
@@ -29,7 +29,7 @@ def cli(
     monkeypatch.setenv("FEPFLOW_MONGO_URL", mongo_url)
     monkeypatch.setenv("FEPFLOW_MONGO_DATABASE", mongo_db_name)
     monkeypatch.setattr(
-        fepflow.cli_hub,
+        fepflow.cli.hub,
         "client",
         lambda hub_opt: Client("http://testserver", http=hub, token_file=default_token_file()),
     )

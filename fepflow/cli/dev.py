@@ -1,25 +1,12 @@
-"""The ``fepflow`` command. Each subcommand is a thin layer over the library."""
+"""The commands of one person's machine: the embedded stack (``dev``, ``stop``) and the ``demo``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
-from rich.console import Console
-
-import fepflow
-
-app = typer.Typer(help="fepflow: alchemical free energy campaigns.", no_args_is_help=True)
-console = Console()
 
 
-@app.command()
-def version() -> None:
-    """Print the fepflow version."""
-    console.print(f"fepflow {fepflow.__version__}")
-
-
-@app.command()
 def dev(
     home: Path | None = typer.Option(None, help="state folder (default $FEPFLOW_HOME or .fepflow)"),
     no_dagster: bool = typer.Option(False, help="start only MongoDB, the object store and the hub"),
@@ -31,7 +18,6 @@ def dev(
     raise typer.Exit(main(argv))
 
 
-@app.command()
 def stop(home: Path | None = typer.Option(None, help="state folder of the stack to stop")) -> None:
     """Stop an embedded stack that was left running."""
     from fepflow.devstack.__main__ import main
@@ -39,7 +25,6 @@ def stop(home: Path | None = typer.Option(None, help="state folder of the stack 
     raise typer.Exit(main(["stop"] + (["--home", str(home)] if home else [])))
 
 
-@app.command()
 def demo(
     molecules: list[str] = typer.Option(
         None, "--molecule", "-m", help="FreeSolv names (default: 4 small molecules)"
@@ -53,6 +38,5 @@ def demo(
     raise typer.Exit(main(argv))
 
 
-from fepflow.cli_hub import register  # noqa: E402 - the hub commands, kept in a module of their own
-
-register(app)
+COMMANDS = (dev, stop, demo)
+"""Registered on the ``fepflow`` command in this order."""
