@@ -22,6 +22,8 @@ from fepflow.models.serialization import from_json
 from fepflow.settings import api_settings
 
 HubOption = typer.Option(None, "--hub", envvar="FEPFLOW_HUB_URL", help="hub URL (default: the saved login's)")
+NetworkArgument = typer.Argument(..., help="network key")
+KeysArgument = typer.Argument(..., help="task keys")
 
 
 def hub_url(explicit: str | None) -> str:
@@ -109,7 +111,7 @@ def _status_line(s: NetworkStatus) -> str:
 
 
 def status(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     watch: bool = typer.Option(False, "--watch", "-w", help="follow until every task is finished"),
     interval: float = typer.Option(5.0, min=0.2, help="seconds between polls with --watch"),
     hub: str | None = HubOption,
@@ -133,7 +135,7 @@ def status(
 
 
 def results(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
     hub: str | None = HubOption,
 ) -> None:
@@ -159,7 +161,7 @@ def results(
 
 
 def fetch(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     dest: Path = typer.Option(Path("results"), help="folder to write <task>/<file> into"),
     workers: int = typer.Option(8, min=1, max=64, help="concurrent downloads"),
     hub: str | None = HubOption,
@@ -194,7 +196,7 @@ tasks_app = typer.Typer(
 
 @tasks_app.command("restart")
 def tasks_restart(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     pattern: str | None = typer.Option(None, "--pattern", help="only tasks whose traceback matches (regex)"),
     hub: str | None = HubOption,
 ) -> None:
@@ -205,9 +207,7 @@ def tasks_restart(
 
 
 @tasks_app.command("cancel")
-def tasks_cancel(
-    keys: list[str] = typer.Argument(..., help="task keys"), hub: str | None = HubOption
-) -> None:
+def tasks_cancel(keys: list[str] = KeysArgument, hub: str | None = HubOption) -> None:
     """Cancel tasks."""
     with hub_client(hub) as c:
         res = c.cancel(keys)
@@ -217,18 +217,18 @@ def tasks_cancel(
 @tasks_app.command("priority")
 def tasks_priority(
     priority: int = typer.Argument(..., help="new priority (higher runs first)"),
-    keys: list[str] = typer.Argument(..., help="task keys"),
+    keys: list[str] = KeysArgument,
     hub: str | None = HubOption,
 ) -> None:
     """Set the priority of tasks."""
     with hub_client(hub) as c:
-        res = c.set_priority(keys, priority)
-    console.print(f"priority {priority} set on {len(res.changed)} tasks")
+        changed = c.set_priority(keys, priority).changed
+    console.print(f"priority {priority} set on {len(changed)} tasks")
 
 
 @tasks_app.command("list")
 def tasks_list(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     status: str | None = typer.Option(None, help="only tasks in this state"),
     hub: str | None = HubOption,
 ) -> None:
@@ -245,7 +245,7 @@ def tasks_list(
 
 @tasks_app.command("extend")
 def tasks_extend(
-    keys: list[str] = typer.Argument(..., help="task keys"),
+    keys: list[str] = KeysArgument,
     iterations: int = typer.Option(..., min=1, help="extra production iterations"),
     hub: str | None = HubOption,
 ) -> None:
@@ -257,7 +257,7 @@ def tasks_extend(
 
 @tasks_app.command("repeats")
 def tasks_repeats(
-    network: str = typer.Argument(..., help="network key"),
+    network: str = NetworkArgument,
     count: int = typer.Option(1, min=1, help="new repeats per transformation"),
     hub: str | None = HubOption,
 ) -> None:
