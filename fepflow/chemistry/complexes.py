@@ -24,7 +24,7 @@ from fepflow.chemistry.errors import ParameterizationError
 from fepflow.chemistry.mol2 import parse_mol2, write_mol2
 from fepflow.chemistry.parameters import RESIDUE_NAME, LigandParameters
 from fepflow.chemistry.systems import WATER_MODELS, ion_counts
-from fepflow.chemistry.tleap import DEFAULT_TLEAP_TIMEOUT_S, BuiltSystem, openmm_constraints
+from fepflow.chemistry.tleap import DEFAULT_TLEAP_TIMEOUT_S, BuiltSystem, LeapOutput, openmm_constraints
 from fepflow.models.components import ProteinComponent
 
 logger = logging.getLogger(__name__)
@@ -132,8 +132,6 @@ def build_complex(
     """
     from openmm import unit
 
-    from fepflow.chemistry.tleap import LeapOutput
-
     gaps = chain_breaks(protein.pdb)
     if gaps:
         raise ComplexError(
@@ -143,60 +141,18 @@ def build_complex(
     mol2 = _placed_mol2(
         params, None if ligand_coordinates_angstrom is None else np.asarray(ligand_coordinates_angstrom)
     )
-    head = [
-        f"source {PROTEIN_FORCEFIELD}",
-        f"source leaprc.{params.forcefield}",
-        f"source {leaprc}",
-        "loadamberparams ligand.frcmod",
-        f"{RESIDUE_NAME} = loadmol2 ligand.mol2",
-        "PROT = loadpdb protein.pdb",
-        f"COMPLEX = combine {{ PROT {RESIDUE_NAME} }}",
-        f"solvatebox COMPLEX {box_unit} {padding_nm * 10.0:.4f}",
-    ]
-
-    def leap(commands: list[str], save: bool) -> LeapOutput:
-        script = (
-            head
-            + commands
-            + (["saveamberparm COMPLEX system.prmtop system.inpcrd"] if save else [])
-            + ["quit"]
-        )
-        with tempfile.TemporaryDirectory(prefix="fepflow-complex-") as tmp:
-            work = Path(tmp)
-            (work / "ligand.mol2").write_text(mol2)
-            (work / "ligand.frcmod").write_text(params.frcmod)
-            (work / "protein.pdb").write_text(protein.pdb)
-            (work / "leap.in").write_text("\n".join(script) + "\n")
-            try:
-                run = amber.run_tool(
-                    "tleap",
-                    ["-f", "leap.in"],
-                    cwd=work,
-                    molecule=protein.name,
-                    timeout_s=timeout_s,
-                    outputs=["system.prmtop", "system.inpcrd"] if save else [],
-                )
-            except ParameterizationError as exc:
-                problems = _leap_problems(exc.log_tail + "\n" + _read(work / "leap.log"))
-                if problems:
-                    raise ComplexError(protein.name, "tleap", "; ".join(problems), exc.log_tail) from None
-                raise
-            if not save:
-                return LeapOutput("", "", run.output)
-            return LeapOutput(
-                (work / "system.prmtop").read_text(), (work / "system.inpcrd").read_text(), run.output
-            )
-
-    first = leap(["charge COMPLEX"], save=False)
+    leap = _Leap(
+        protein, params, mol2, _leap_head(params.forcefield, leaprc, box_unit, padding_nm), timeout_s
+    )
+    first = leap.run(["charge COMPLEX"], save=False)
     problems = _leap_problems(first.log)
     if problems:
         raise ComplexError(protein.name, "tleap", "; ".join(problems))
     found = _ADDED.findall(first.log)
     n_waters = int(found[-1]) if found else 0
-    charge = _net_charge(first.log)
-    cations, anions = ion_counts(charge, n_waters, ion_concentration_molar, True)
+    cations, anions = ion_counts(_net_charge(first.log), n_waters, ion_concentration_molar, True)
     ions = [f"{positive_ion} {cations}"] * bool(cations) + [f"{negative_ion} {anions}"] * bool(anions)
-    built = leap([f"addIons COMPLEX {' '.join(ions)}"] if ions else [], save=True)
+    built = leap.run([f"addIons COMPLEX {' '.join(ions)}"] if ions else [], save=True)
     system, topology, positions, box = _load(built)
     ligand_atoms = [a.index for r in topology.residues() if r.name == RESIDUE_NAME for a in r.atoms()]
     if len(ligand_atoms) != params.n_atoms:
@@ -223,6 +179,66 @@ def build_complex(
         inpcrd_text=built.inpcrd,
         description=description,
     )
+
+
+def _leap_head(forcefield: str, water_leaprc: str, box_unit: str, padding_nm: float) -> list[str]:
+    """tleap commands that load the force fields and both molecules and solvate the complex."""
+    return [
+        f"source {PROTEIN_FORCEFIELD}",
+        f"source leaprc.{forcefield}",
+        f"source {water_leaprc}",
+        "loadamberparams ligand.frcmod",
+        f"{RESIDUE_NAME} = loadmol2 ligand.mol2",
+        "PROT = loadpdb protein.pdb",
+        f"COMPLEX = combine {{ PROT {RESIDUE_NAME} }}",
+        f"solvatebox COMPLEX {box_unit} {padding_nm * 10.0:.4f}",
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Leap:
+    """tleap on one complex: the inputs written to a fresh directory, ``head`` then the commands."""
+
+    protein: ProteinComponent
+    params: LigandParameters
+    mol2: str
+    head: list[str]
+    timeout_s: float
+
+    def run(self, commands: list[str], save: bool) -> LeapOutput:
+        """Run; with ``save`` the prmtop and inpcrd are written and returned, else only the log."""
+        script = (
+            self.head
+            + commands
+            + (["saveamberparm COMPLEX system.prmtop system.inpcrd"] if save else [])
+            + ["quit"]
+        )
+        name = self.protein.name
+        with tempfile.TemporaryDirectory(prefix="fepflow-complex-") as tmp:
+            work = Path(tmp)
+            (work / "ligand.mol2").write_text(self.mol2)
+            (work / "ligand.frcmod").write_text(self.params.frcmod)
+            (work / "protein.pdb").write_text(self.protein.pdb)
+            (work / "leap.in").write_text("\n".join(script) + "\n")
+            try:
+                run = amber.run_tool(
+                    "tleap",
+                    ["-f", "leap.in"],
+                    cwd=work,
+                    molecule=name,
+                    timeout_s=self.timeout_s,
+                    outputs=["system.prmtop", "system.inpcrd"] if save else [],
+                )
+            except ParameterizationError as exc:
+                problems = _leap_problems(exc.log_tail + "\n" + _read(work / "leap.log"))
+                if problems:
+                    raise ComplexError(name, "tleap", "; ".join(problems), exc.log_tail) from None
+                raise
+            if not save:
+                return LeapOutput("", "", run.output)
+            return LeapOutput(
+                (work / "system.prmtop").read_text(), (work / "system.inpcrd").read_text(), run.output
+            )
 
 
 def _read(path: Path) -> str:

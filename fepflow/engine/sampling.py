@@ -145,25 +145,11 @@ def run_multistate(
         opened = _resume(storage_path, sidecar, len(states), config, callbacks)
         if opened is None:
             logger.info("%s already holds %d iterations or more; nothing to run", storage_path, target)
-            return _outcome(
-                storage_path, 0, len(states), True, platform_choice, began, 0.0, 0.0, 0.0, {}, config
-            )
+            return _outcome(storage_path, len(states), platform_choice, config, began)
     else:
         opened = _create(states, positions, box_vectors, storage_path, config, callbacks)
-    iterations_run, sampling_s, timings = _sample(opened, storage_path, target)
-    return _outcome(
-        storage_path,
-        iterations_run,
-        len(states),
-        opened.resumed,
-        platform_choice,
-        began,
-        opened.minimization_s,
-        opened.equilibration_s,
-        sampling_s,
-        timings,
-        config,
-    )
+    sampled = _sample(opened, storage_path, target)
+    return _outcome(storage_path, len(states), platform_choice, config, began, opened, sampled)
 
 
 @dataclass(frozen=True)
@@ -334,17 +320,19 @@ def _sample(opened: _Opened, storage_path: Path, target: int) -> tuple[int, floa
 
 def _outcome(
     storage_path: Path,
-    iterations_run: int,
     n_states: int,
-    resumed: bool,
     platform_choice: PlatformChoice,
-    began: float,
-    minimization_s: float,
-    equilibration_s: float,
-    sampling_s: float,
-    timings: dict[str, float],
     config: SamplerConfig,
+    began: float,
+    opened: _Opened | None = None,
+    sampled: tuple[int, float, dict[str, float]] | None = None,
 ) -> SamplingOutcome:
+    """What a call did; without ``opened`` and ``sampled``, a stored run that already held every
+    iteration asked for (nothing ran)."""
+    resumed = opened is None or opened.resumed
+    minimization_s = opened.minimization_s if opened is not None else 0.0
+    equilibration_s = opened.equilibration_s if opened is not None else 0.0
+    iterations_run, sampling_s, timings = sampled if sampled is not None else (0, 0.0, {})
     simulated_ns = n_states * iterations_run * config.steps_per_iteration * config.timestep_fs * 1e-6
     ns_per_day = simulated_ns / sampling_s * 86400.0 if iterations_run and sampling_s > 0 else 0.0
     return SamplingOutcome(
