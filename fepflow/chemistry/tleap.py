@@ -127,6 +127,26 @@ def openmm_constraints(constraints: str | None) -> Any:
     return None if constraints is None else getattr(app, constraints)
 
 
+def pme_options(cutoff_nm: float, constraints: str | None, hydrogen_mass_amu: float | None) -> dict[str, Any]:
+    """``createSystem`` arguments of a periodic water box: PME at ``cutoff_nm``, rigid water, HMR."""
+    from openmm import app, unit
+
+    return {
+        "nonbondedMethod": app.PME,
+        "nonbondedCutoff": cutoff_nm * unit.nanometer,
+        "constraints": openmm_constraints(constraints),
+        "rigidWater": True,
+        "hydrogenMass": hydrogen_mass(hydrogen_mass_amu),
+    }
+
+
+def hydrogen_mass(hydrogen_mass_amu: float | None) -> Any:
+    """``createSystem``'s ``hydrogenMass`` for repartitioning to ``hydrogen_mass_amu`` (None: none)."""
+    from openmm import unit
+
+    return hydrogen_mass_amu * unit.amu if hydrogen_mass_amu else None
+
+
 def load_openmm(
     params: LigandParameters, leap: LeapOutput, description: str, **create_system: Any
 ) -> BuiltSystem:
