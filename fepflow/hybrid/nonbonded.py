@@ -113,6 +113,27 @@ def add_nonbonded(
         nb.addParticleParameterOffset(ELEC_INSERT, h, qb, 0.0, 0.0)
         lj.append((sb, eb, sb, eb))
 
+    _add_exceptions(nb, nb_a, nb_b, atoms)
+    coefficients = None
+    if nb.getUseDispersionCorrection() and nb.getNonbondedMethod() != openmm.NonbondedForce.NoCutoff:
+        unique_lj = {h: lj[h][:2] for h in atoms.unique_a | atoms.unique_b}
+        coefficients = dispersion_coefficients(nb, atoms, unique_lj)
+        nb.setUseDispersionCorrection(False)
+    hybrid.addForce(nb)
+    # OpenMM's CPU and GPU platforms need every nonbonded force to have the same exclusions
+    excluded = set()
+    for n in range(nb.getNumExceptions()):
+        i, j, *_ = nb.getExceptionParameters(n)
+        excluded.add((min(i, j), max(i, j)))
+    if atoms.unique_a or atoms.unique_b:  # without interaction groups it would act on every pair
+        hybrid.addForce(_softcore(nb_a, atoms, lj, excluded, softcore_alpha))
+    return coefficients
+
+
+def _add_exceptions(
+    nb: openmm.NonbondedForce, nb_a: openmm.NonbondedForce, nb_b: openmm.NonbondedForce, atoms: HybridAtoms
+) -> None:
+    """The ligands' exceptions on ``nb`` (a copy of A's force), with their lambda offsets (see the module)."""
     ligand = atoms.ligand
     exc_a = _exceptions(nb_a, None, ligand)
     exc_b = _exceptions(nb_b, atoms.hybrid_of_b, ligand)
@@ -122,7 +143,6 @@ def add_nonbonded(
         existing[(min(i, j), max(i, j))] = n
     pairs = set(exc_a) | set(exc_b)
     pairs |= {(min(i, j), max(i, j)) for i in atoms.unique_a for j in atoms.unique_b}
-    excluded = set()
     for i, j in sorted(pairs):
         kinds = {atoms.kind(i), atoms.kind(j)}
         if "a" in kinds and "b" in kinds:
@@ -152,19 +172,6 @@ def add_nonbonded(
         for name, dq, ds, de in offsets:
             if (dq, ds, de) != (0.0, 0.0, 0.0):
                 nb.addExceptionParameterOffset(name, n, dq, ds, de)
-    coefficients = None
-    if nb.getUseDispersionCorrection() and nb.getNonbondedMethod() != openmm.NonbondedForce.NoCutoff:
-        unique_lj = {h: lj[h][:2] for h in atoms.unique_a | atoms.unique_b}
-        coefficients = dispersion_coefficients(nb, atoms, unique_lj)
-        nb.setUseDispersionCorrection(False)
-    hybrid.addForce(nb)
-    # OpenMM's CPU and GPU platforms need every nonbonded force to have the same exclusions
-    for n in range(nb.getNumExceptions()):
-        i, j, *_ = nb.getExceptionParameters(n)
-        excluded.add((min(i, j), max(i, j)))
-    if atoms.unique_a or atoms.unique_b:  # without interaction groups it would act on every pair
-        hybrid.addForce(_softcore(nb_a, atoms, lj, excluded, softcore_alpha))
-    return coefficients
 
 
 def _softcore(

@@ -163,6 +163,44 @@ def _find_mcs(heavy_a: Any, heavy_b: Any, options: MappingOptions) -> Any:
     return rdFMCS.FindMCS([heavy_a, heavy_b], params)
 
 
+def _check_charges(ligand_a: SmallMoleculeComponent, ligand_b: SmallMoleculeComponent) -> None:
+    qa, qb = ligand_a.formal_charge, ligand_b.formal_charge
+    if qa != qb:
+        raise MappingError(
+            f"{ligand_a.name!r} has net charge {qa:+d} and {ligand_b.name!r} {qb:+d}: only "
+            "charge-conserving transformations are supported (a charge change needs an alchemical "
+            "counter-ion or a finite-size correction, which fepflow does not apply)"
+        )
+
+
+def _best_pairs(
+    mol_a: Any, mol_b: Any, heavy_a: Any, heavy_b: Any, matches_a: list[Any], matches_b: list[Any]
+) -> dict[int, int]:
+    """Of every pair of core matches (whole rings, hydrogens added): the fewest inverted
+    stereocentres, then the most atoms, then the smallest heavy-atom RMSD, then the pairs themselves."""
+
+    def original(heavy: Any, i: int) -> int:
+        return int(heavy.GetAtomWithIdx(i).GetIntProp(_ORIGINAL))
+
+    best: tuple[Any, ...] | None = None
+    for ma in matches_a:
+        for mb in matches_b:
+            heavy_pairs = {original(heavy_a, i): original(heavy_b, j) for i, j in zip(ma, mb, strict=True)}
+            heavy_pairs = _whole_rings(mol_a, mol_b, heavy_pairs)
+            pairs = add_hydrogens(mol_a, mol_b, heavy_pairs)
+            n_inverted = len(inverted_centres(mol_a, mol_b, pairs))
+            rank = (
+                n_inverted,
+                -len(pairs),
+                round(_rmsd(mol_a, mol_b, heavy_pairs), 3),
+                sorted(pairs.items()),
+            )
+            if best is None or rank < best[0]:
+                best = (rank, pairs)
+    assert best is not None
+    return dict(best[1])
+
+
 def map_ligands(
     ligand_a: SmallMoleculeComponent,
     ligand_b: SmallMoleculeComponent,
@@ -196,13 +234,7 @@ def map_ligands(
     from rdkit import Chem
 
     opts = options or MappingOptions()
-    qa, qb = ligand_a.formal_charge, ligand_b.formal_charge
-    if qa != qb:
-        raise MappingError(
-            f"{ligand_a.name!r} has net charge {qa:+d} and {ligand_b.name!r} {qb:+d}: only "
-            "charge-conserving transformations are supported (a charge change needs an alchemical "
-            "counter-ion or a finite-size correction, which fepflow does not apply)"
-        )
+    _check_charges(ligand_a, ligand_b)
     mol_a, mol_b = _rdkit_mol(ligand_a), _rdkit_mol(ligand_b)
     heavy_a, heavy_b = _heavy(mol_a), _heavy(mol_b)
     result = _find_mcs(heavy_a, heavy_b, opts)
@@ -229,27 +261,7 @@ def map_ligands(
     matches_b = list(heavy_b.GetSubstructMatches(query, uniquify=False, maxMatches=opts.max_matches))
     if not matches_a or not matches_b:
         raise MappingError(f"MCS of {ligand_a.name!r} and {ligand_b.name!r} does not match back (RDKit)")
-
-    def original(heavy: Any, i: int) -> int:
-        return int(heavy.GetAtomWithIdx(i).GetIntProp(_ORIGINAL))
-
-    best: tuple[Any, ...] | None = None
-    for ma in matches_a:
-        for mb in matches_b:
-            heavy_pairs = {original(heavy_a, i): original(heavy_b, j) for i, j in zip(ma, mb, strict=True)}
-            heavy_pairs = _whole_rings(mol_a, mol_b, heavy_pairs)
-            pairs = add_hydrogens(mol_a, mol_b, heavy_pairs)
-            n_inverted = len(inverted_centres(mol_a, mol_b, pairs))
-            rank = (
-                n_inverted,
-                -len(pairs),
-                round(_rmsd(mol_a, mol_b, heavy_pairs), 3),
-                sorted(pairs.items()),
-            )
-            if best is None or rank < best[0]:
-                best = (rank, pairs)
-    assert best is not None
-    pairs = _drop_inverted(mol_a, mol_b, best[1])
+    pairs = _drop_inverted(mol_a, mol_b, _best_pairs(mol_a, mol_b, heavy_a, heavy_b, matches_a, matches_b))
     n_mapped_heavy = sum(1 for a in pairs if mol_a.GetAtomWithIdx(a).GetAtomicNum() > 1)
     if n_mapped_heavy < max(1, opts.min_mapped_heavy_atoms):
         raise MappingError(

@@ -181,17 +181,31 @@ def plan_network(
         if protein is not None
         else []
     )
+    transformations = _transformations(ligands, chosen, solvated, complexes, settings or {})
+    nodes = solvated + complexes
+    return AlchemicalNetwork(name=name, nodes=tuple(nodes), edges=tuple(transformations))
+
+
+def _transformations(
+    ligands: Sequence[SmallMoleculeComponent],
+    chosen: dict[tuple[int, int], AtomMapping],
+    solvated: list[ChemicalSystem],
+    complexes: list[ChemicalSystem],
+    settings: dict[str, Any],
+) -> list[Transformation]:
+    """One ``relative-hydration`` transformation per edge, or (with complexes) two ``relative-binding``
+    ones: the complex leg and the solvent leg."""
     transformations = []
     for (i, j), mapping in sorted(chosen.items()):
         a, b = ligands[i].name, ligands[j].name
-        if protein is None:
+        if not complexes:
             transformations.append(
                 Transformation(
                     name=f"{a} -> {b}",
                     state_a=solvated[i],
                     state_b=solvated[j],
                     protocol="relative-hydration",
-                    settings=settings or {},
+                    settings=settings,
                     mapping=mapping,
                 )
             )
@@ -203,9 +217,8 @@ def plan_network(
                     state_a=systems[i],
                     state_b=systems[j],
                     protocol="relative-binding",
-                    settings=settings or {},
+                    settings=settings,
                     mapping=mapping,
                 )
             )
-    nodes = solvated + complexes
-    return AlchemicalNetwork(name=name, nodes=tuple(nodes), edges=tuple(transformations))
+    return transformations
