@@ -191,17 +191,7 @@ def estimate_network(
     parsed = [e if isinstance(e, EdgeResult) else EdgeResult(*e) for e in edges]
     if not parsed:
         raise ValueError("no edges to estimate from")
-    order: list[str] = list(names) if names is not None else []
-    for e in parsed:
-        for x in (e.a, e.b):
-            if x not in order:
-                if names is not None:
-                    raise ValueError(f"edge {e.a} -> {e.b} names {x!r}, which is not among the ligands")
-                order.append(x)
-        if e.a == e.b:
-            raise ValueError(f"edge {e.a} -> {e.b} joins a ligand to itself")
-        if not (math.isfinite(e.dg) and math.isfinite(e.sigma)) or e.sigma < 0:
-            raise ValueError(f"edge {e.a} -> {e.b}: ΔG {e.dg} ± {e.sigma} is not a finite value with σ >= 0")
+    order = _ligand_order(parsed, names)
     index = {x: i for i, x in enumerate(order)}
     n = len(order)
     pairs = [(index[e.a], index[e.b]) for e in parsed]
@@ -231,25 +221,51 @@ def estimate_network(
         nodes = tuple(order[pairs[k][0] if forward else pairs[k][1]] for k, forward in cycle)
         cycles.append(CycleClosure(nodes=nodes, closure=float(closure), sigma=sigma))
 
-    absolute = None
-    if references:
-        unknown = [r for r in references if r not in index]
-        if unknown:
-            raise ValueError(f"references for ligands not in the network: {', '.join(unknown)}")
-        ref_idx = [index[r] for r in references]
-        m = len(ref_idx)
-        offset = float(np.mean([references[r][0] for r in references]) - values[ref_idx].mean())
-        ref_var = sum(max(s, 0.0) ** 2 for _, s in references.values()) / m**2
-        absolute = {}
-        for name, i in index.items():
-            c = np.zeros(n)
-            c[ref_idx] -= 1.0 / m
-            c[i] += 1.0
-            var = float(c @ covariance @ c) + ref_var
-            absolute[name] = (float(values[i] + offset), math.sqrt(max(var, 0.0)))
+    absolute = _absolute(references, index, values, covariance) if references else None
     return NetworkEstimate(
         names=tuple(order), values=values, covariance=covariance, cycles=tuple(cycles), absolute=absolute
     )
+
+
+def _ligand_order(parsed: Sequence[EdgeResult], names: Sequence[str] | None) -> list[str]:
+    """``names``, or the ligands in order of first appearance; every edge checked on the way."""
+    order: list[str] = list(names) if names is not None else []
+    for e in parsed:
+        for x in (e.a, e.b):
+            if x not in order:
+                if names is not None:
+                    raise ValueError(f"edge {e.a} -> {e.b} names {x!r}, which is not among the ligands")
+                order.append(x)
+        if e.a == e.b:
+            raise ValueError(f"edge {e.a} -> {e.b} joins a ligand to itself")
+        if not (math.isfinite(e.dg) and math.isfinite(e.sigma)) or e.sigma < 0:
+            raise ValueError(f"edge {e.a} -> {e.b}: ΔG {e.dg} ± {e.sigma} is not a finite value with σ >= 0")
+    return order
+
+
+def _absolute(
+    references: Mapping[str, tuple[float, float]],
+    index: dict[str, int],
+    values: np.ndarray,
+    covariance: np.ndarray,
+) -> dict[str, tuple[float, float]]:
+    """Absolute values and their σ: the relative values shifted so that the references' mean agrees."""
+    unknown = [r for r in references if r not in index]
+    if unknown:
+        raise ValueError(f"references for ligands not in the network: {', '.join(unknown)}")
+    n = len(index)
+    ref_idx = [index[r] for r in references]
+    m = len(ref_idx)
+    offset = float(np.mean([references[r][0] for r in references]) - values[ref_idx].mean())
+    ref_var = sum(max(s, 0.0) ** 2 for _, s in references.values()) / m**2
+    absolute = {}
+    for name, i in index.items():
+        c = np.zeros(n)
+        c[ref_idx] -= 1.0 / m
+        c[i] += 1.0
+        var = float(c @ covariance @ c) + ref_var
+        absolute[name] = (float(values[i] + offset), math.sqrt(max(var, 0.0)))
+    return absolute
 
 
 def _ligand_names(transformation: Transformation) -> tuple[str, str]:
