@@ -38,10 +38,11 @@ test-unit: $(STAMP)  ## the fast tests only (no servers)
 validate: $(STAMP)  ## science validation runs (relative vs absolute hydration, cycle closure): tens of minutes on CPU
 	$(BIN)/python -m pytest -m validation -s
 
-lint: $(STAMP)  ## ruff (lint and format) and mypy
+lint: $(STAMP)  ## ruff (lint and format), mypy and the architecture contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy fepflow
+	$(BIN)/lint-imports
 
 bench: $(STAMP)  ## benchmarks (they print figures and ratios; they never fail the build)
 	$(BIN)/python bench/index_throughput.py
