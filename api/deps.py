@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from fepflow.auth.identities import IdentityStore
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token
 from fepflow.settings import ApiSettings, AuthSettings
+from fepflow.store.identities import IdentityStore
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
@@ -38,7 +38,7 @@ async def get_auth_settings(request: Request) -> AuthSettings:
 
 
 async def get_identities(request: Request) -> IdentityStore:
-    return IdentityStore(request.app.state.index.db["identities"])
+    return request.app.state.index.identities  # type: ignore[no-any-return]
 
 
 def unauthorized(message: str) -> HTTPException:

@@ -14,7 +14,7 @@ from fepflow.hub.schemas import DRS_PREFIX
 from fepflow.models.base import ModelError
 from fepflow.models.states import InvalidTransition
 from fepflow.planning import PlanningError
-from fepflow.store.index import NotFound
+from fepflow.store.models import NotFound
 from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
 

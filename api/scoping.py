@@ -1,4 +1,8 @@
-"""Scope checks: an object outside the caller's scopes is reported exactly like a missing one (404)."""
+"""Scope checks: an object outside the caller's scopes is reported exactly like a missing one (404).
+
+The policy lives here; what is stored (which scopes a network has, which networks a transformation,
+task or DRS object belongs to) is asked of the stores.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from typing import Any
 
 from fepflow.auth.scopes import scope_allows
 from fepflow.auth.tokens import TokenClaims
-from fepflow.store.batched import find_in
-from fepflow.store.index import Index, NotFound
+from fepflow.store.index import Index
+from fepflow.store.models import NotFound
 
 
 def visible_scopes(claims: TokenClaims, scopes: list[str]) -> list[str]:
@@ -16,21 +20,20 @@ def visible_scopes(claims: TokenClaims, scopes: list[str]) -> list[str]:
 
 def visible_networks(index: Index, claims: TokenClaims, keys: list[str]) -> set[str]:
     """Those of ``keys`` that are networks the caller may see."""
-    if not keys:
-        return set()
-    docs = find_in(index.db["networks"], "_id", keys, {"scopes": 1})
-    return {str(d["_id"]) for d in docs if visible_scopes(claims, d.get("scopes", []))}
+    return {
+        key for key, scopes in index.networks.scopes_by_key(keys).items() if visible_scopes(claims, scopes)
+    }
 
 
 def network_doc(index: Index, claims: TokenClaims, key: str) -> dict[str, Any]:
-    doc = index.db["networks"].find_one({"_id": key}, {"data": 0})
+    doc = index.networks.summary(key)
     if doc is None or not visible_scopes(claims, doc.get("scopes", [])):
         raise NotFound(f"network {key} not found")
     return doc
 
 
 def transformation_doc(index: Index, claims: TokenClaims, key: str) -> dict[str, Any]:
-    doc = index.db["transformations"].find_one({"_id": key}, {"networks": 1, "name": 1, "data.protocol": 1})
+    doc = index.transformations.summary(key)
     if doc is None or not visible_networks(index, claims, doc.get("networks", [])):
         raise NotFound(f"transformation {key} not found")
     return doc
@@ -38,10 +41,20 @@ def transformation_doc(index: Index, claims: TokenClaims, key: str) -> dict[str,
 
 def task_docs(index: Index, claims: TokenClaims, keys: list[str]) -> dict[str, dict[str, Any]]:
     """Every task of ``keys``; NotFound naming the first one that is missing or out of scope."""
-    docs = {str(d["_id"]): d for d in find_in(index.tasks.coll, "_id", keys)}
+    docs = index.tasks.docs(keys)
     networks = visible_networks(index, claims, [n for d in docs.values() for n in d.get("networks", [])])
     for key in keys:
         doc = docs.get(key)
         if doc is None or not networks.intersection(doc.get("networks", [])):
             raise NotFound(f"task {key} not found")
     return docs
+
+
+def visible_drs_objects(index: Index, claims: TokenClaims, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The DRS documents of ``ids`` the caller may see (others are left out, as if missing): an
+    object's scopes are those of its transformation's networks."""
+    docs = index.results.drs_objects(ids)
+    transformations = {d.get("transformation") for d in docs.values() if d.get("transformation")}
+    nets_of = index.transformations.networks_by_key(sorted(str(t) for t in transformations))
+    seen = visible_networks(index, claims, [n for nets in nets_of.values() for n in nets])
+    return {i: d for i, d in docs.items() if seen.intersection(nets_of.get(d.get("transformation", ""), []))}

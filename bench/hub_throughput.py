@@ -27,7 +27,6 @@ import httpx
 from pymongo import UpdateOne
 from rdkit import Chem, RDLogger
 
-from fepflow.auth.identities import IdentityStore
 from fepflow.devstack.processes import ManagedProcess, free_port
 from fepflow.devstack.servers import mongo_process
 from fepflow.hub.client import Client
@@ -163,7 +162,7 @@ def main() -> int:
         try:
             hub.start()
             base = f"http://127.0.0.1:{port}"
-            IdentityStore(index.db["identities"]).add("bench", "bench-secret-phrase", [SCOPE])
+            index.identities.add("bench", "bench-secret-phrase", [SCOPE])
             client = Client(base, timeout_s=300)
             client.login("bench", "bench-secret-phrase")
             ligands = molecules(args.molecules)

@@ -166,7 +166,7 @@ def execute_task(
     task = begin(index, key, run_id=run_id, stale_after_s=stale_after_s, worker=worker)
     timings: dict[str, float] = {"begin_s": time.perf_counter() - started}
     try:
-        transformation = index.get_model(task.transformation_key)
+        transformation = index.models.get(task.transformation_key)
         assert isinstance(transformation, Transformation)
         protocol = protocol_class(transformation.protocol).for_transformation(transformation)
         extend = int(getattr(task, "extend_iterations", 0) or 0)

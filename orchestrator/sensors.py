@@ -26,11 +26,11 @@ from dagster import (
     sensor,
 )
 
-from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import Task, utcnow
 from fepflow.runner import requeue_stale
 from fepflow.settings import EngineSettings, OrchestratorSettings
-from fepflow.store.tasks import TransitionConflict, task_from_doc
+from fepflow.store.index import Index
+from fepflow.store.tasks import TaskQueue
 from orchestrator.jobs import SIMULATION_JOBS, simulate, simulate_celery, simulate_k8s, update_estimates
 from orchestrator.partitions import tasks_partitions
 from orchestrator.resources import IndexResource
@@ -63,17 +63,15 @@ def run_request(task: Task, job_name: str) -> RunRequest:
     )
 
 
-def _terminate_cancelled(context: SensorEvaluationContext, coll: Any) -> int:
+def _terminate_cancelled(context: SensorEvaluationContext, tasks: TaskQueue) -> int:
     """Stop the runs of tasks cancelled in the index while they were scheduled or running."""
     stopped = 0
-    for doc in coll.find(
-        {"status": TaskStatus.CANCELLED.value, "run_id": {"$type": "string"}}, {"run_id": 1}
-    ).limit(100):
-        run = context.instance.get_run_by_id(doc["run_id"])
+    for key, run_id in tasks.cancelled_runs(limit=100):
+        run = context.instance.get_run_by_id(run_id)
         if run is not None and not run.is_finished and run.status != DagsterRunStatus.CANCELING:
             context.instance.run_coordinator.cancel_run(run.run_id)
             stopped += 1
-        coll.update_one({"_id": doc["_id"], "status": TaskStatus.CANCELLED.value}, {"$unset": {"run_id": ""}})
+        tasks.forget_run(key)
     return stopped
 
 
@@ -91,14 +89,9 @@ def task_sensor(context: SensorEvaluationContext, index: IndexResource) -> Senso
     idx = index.open()
     try:
         requeued = requeue_stale(idx, engine.stale_after_s)
-        stopped = _terminate_cancelled(context, idx.tasks.coll)
+        stopped = _terminate_cancelled(context, idx.tasks)
         cutoff = utcnow() - timedelta(seconds=RESUBMIT_AFTER_S)
-        pending = [
-            task_from_doc(d)
-            for d in idx.tasks.coll.find(
-                {"status": TaskStatus.SCHEDULED.value, "scheduled_at": {"$lt": cutoff}}
-            ).limit(settings.batch_size)
-        ]
+        pending = idx.tasks.scheduled_before(cutoff, limit=settings.batch_size)
         claimed = idx.tasks.claim(limit=settings.batch_size)
     finally:
         idx.close()
@@ -143,23 +136,17 @@ def simulation_failure_sensor(context: RunFailureSensorContext, index: IndexReso
         idx.close()
 
 
-def handle_failed_run(idx: Any, key: str, run_id: str, max_attempts: int, log: Any) -> str:
-    """Fail and (attempts permitting) requeue a task its failed run left ``running``; say what was done."""
-    doc = idx.tasks.coll.find_one({"_id": key})
-    if doc is None or doc.get("status") != TaskStatus.RUNNING.value or doc.get("run_id") != run_id:
-        return "untouched"
-    try:
-        idx.tasks.fail(key, f"run {run_id} failed before the task could report (worker died?)")
-    except TransitionConflict:
-        return "untouched"
-    if int(doc.get("attempts", 0)) >= max_attempts:
-        log.warning(f"task {key}: run {run_id} failed; {doc.get('attempts')} attempts made, left in error")
-        return "error"
-    idx.tasks.retry(key)
-    log.info(
-        f"task {key}: run {run_id} failed mid-simulation; back to waiting, it resumes from its checkpoint"
-    )
-    return "requeued"
+def handle_failed_run(idx: Index, key: str, run_id: str, max_attempts: int, log: Any) -> str:
+    """Fail and (attempts permitting) requeue a task its failed run left ``running`` (the task
+    queue's policy, :meth:`TaskQueue.fail_dead_run`); log and say what was done."""
+    failure = idx.tasks.fail_dead_run(key, run_id, max_attempts=max_attempts)
+    if failure.outcome == "error":
+        log.warning(f"task {key}: run {run_id} failed; {failure.attempts} attempts made, left in error")
+    elif failure.outcome == "requeued":
+        log.info(
+            f"task {key}: run {run_id} failed mid-simulation; back to waiting, it resumes from its checkpoint"
+        )
+    return failure.outcome
 
 
 @sensor(
@@ -172,15 +159,13 @@ def handle_failed_run(idx: Any, key: str, run_id: str, max_attempts: int, log: A
 def estimates_sensor(context: SensorEvaluationContext, index: IndexResource) -> RunRequest | SkipReason:
     idx = index.open()
     try:
-        latest = idx.coll("tasks").find_one(
-            {"status": TaskStatus.COMPLETE.value}, {"finished_at": 1}, sort=[("finished_at", -1)]
-        )
-        n_complete = idx.coll("tasks").count_documents({"status": TaskStatus.COMPLETE.value})
+        completion = idx.tasks.last_completion()
     finally:
         idx.close()
-    if latest is None:
+    if completion is None:
         return SkipReason("no results yet")
-    mark = f"{n_complete}@{latest.get('finished_at')}"
+    n_complete, finished_at = completion
+    mark = f"{n_complete}@{finished_at}"
     if mark == context.cursor:
         return SkipReason("no new results")
     context.update_cursor(mark)

@@ -8,7 +8,6 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from fepflow.auth.identities import IdentityStore
 from fepflow.auth.tokens import encode_token
 from fepflow.models.states import TaskStatus
 from fepflow.store import drs
@@ -30,7 +29,7 @@ def bearer(
 
 
 def add_user(index: Index, name: str, secret: str, scopes: list[str]) -> None:
-    IdentityStore(index.db["identities"]).add(name, secret, scopes)
+    index.identities.add(name, secret, scopes)
 
 
 def submit_smiles(client: TestClient, names: dict[str, str], scope: str = SCOPE, **extra: Any) -> Any:

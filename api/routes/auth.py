@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AuthSettingsDep, ClaimsDep, IdentitiesDep, unauthorized
-from fepflow.auth.identities import Identity
 from fepflow.auth.tokens import encode_token
 from fepflow.hub.schemas import Token, WhoAmI
 from fepflow.settings import AuthSettings
+from fepflow.store.identities import Identity
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

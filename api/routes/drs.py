@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 
 import fepflow
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep
-from api.scoping import visible_networks
+from api.scoping import visible_drs_objects
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.hub.schemas import (
     DRS_PREFIX,
@@ -36,16 +36,14 @@ from fepflow.hub.schemas import (
     Unresolved,
 )
 from fepflow.settings import ApiSettings, AuthSettings
-from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectNotFound, ObjectStore
 
-PREFIX = DRS_PREFIX
 STREAM_PURPOSE = "drs-stream"
 STREAM_TTL = timedelta(minutes=15)
 
-router = APIRouter(prefix=PREFIX, tags=["drs"])
-public = APIRouter(prefix=PREFIX, tags=["drs"])  # routes that authenticate by a signed link instead
+router = APIRouter(prefix=DRS_PREFIX, tags=["drs"])
+public = APIRouter(prefix=DRS_PREFIX, tags=["drs"])  # routes that authenticate by a signed link instead
 
 
 def drs_error(status: int, msg: str) -> HTTPException:
@@ -64,20 +62,8 @@ def _rfc3339(value: Any) -> str:
     return str(value)
 
 
-def _visible_docs(index: Index, claims: TokenClaims, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The DRS documents of ``ids`` the caller may see (others are left out, as if missing)."""
-    docs = {str(d["_id"]): d for d in find_in(index.results.drs, "_id", ids)}
-    transformations = {d.get("transformation") for d in docs.values() if d.get("transformation")}
-    nets_of: dict[str, list[str]] = {
-        str(t["_id"]): t.get("networks", [])
-        for t in find_in(index.db["transformations"], "_id", sorted(transformations), {"networks": 1})
-    }
-    seen = visible_networks(index, claims, [n for nets in nets_of.values() for n in nets])
-    return {i: d for i, d in docs.items() if seen.intersection(nets_of.get(d.get("transformation", ""), []))}
-
-
 def _one(index: Index, claims: TokenClaims, object_id: str) -> dict[str, Any]:
-    doc = _visible_docs(index, claims, [object_id]).get(object_id)
+    doc = visible_drs_objects(index, claims, [object_id]).get(object_id)
     if doc is None:
         raise drs_error(404, f"no DRS object {object_id}")
     return doc
@@ -152,7 +138,7 @@ def get_object(
 def bulk_objects(
     body: BulkRequest, claims: ClaimsDep, index: IndexDep, objects: ObjectsDep, settings: ApiSettingsDep
 ) -> BulkResponse:
-    found = _visible_docs(index, claims, body.bulk_object_ids)
+    found = visible_drs_objects(index, claims, body.bulk_object_ids)
     ids = list(dict.fromkeys(body.bulk_object_ids))
     missing = [i for i in ids if i not in found]
     return BulkResponse(
@@ -199,7 +185,7 @@ def bulk_access_urls(
     pairs = [(m.bulk_object_id, a) for m in body.bulk_object_access_ids for a in m.bulk_access_ids]
     if len(pairs) > MAX_BULK:
         raise drs_error(413, f"{len(pairs)} object/access pairs; at most {MAX_BULK} per request")
-    found = _visible_docs(index, claims, list(dict.fromkeys(o for o, _ in pairs)))
+    found = visible_drs_objects(index, claims, list(dict.fromkeys(o for o, _ in pairs)))
     resolved: list[BulkAccessURL] = []
     unresolved: dict[int, list[str]] = {}
     for object_id, access_id in dict.fromkeys(pairs):
@@ -255,7 +241,7 @@ def stream_path(subject: str, object_id: str, auth: AuthSettings) -> str:
         purpose=STREAM_PURPOSE,
         extra={"obj": object_id},
     )
-    return f"{PREFIX}/stream/{object_id}?token={link}"
+    return f"{DRS_PREFIX}/stream/{object_id}?token={link}"
 
 
 @public.options(

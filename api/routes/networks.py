@@ -15,7 +15,7 @@ from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
 from api.scoping import network_doc, visible_scopes
 from api.submission import FieldError, build_network, concrete_scope
-from fepflow.auth.scopes import scope_allows, scopes_filter
+from fepflow.auth.scopes import scope_allows
 from fepflow.hub.schemas import (
     NetworkPage,
     NetworkResults,
@@ -30,8 +30,7 @@ from fepflow.models.results import EstimateRow, MoleculeValue
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
-from fepflow.store.index import Index, NotFound
-from fepflow.store.pages import page_query
+from fepflow.store.models import NotFound
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
@@ -63,9 +62,9 @@ def submit(
             f"you may not submit to scope {scope!r}; your scopes: {', '.join(claims.scopes)}",
         )
     network = build_network(body, limits)
-    before = index.db["networks"].find_one({"_id": network.key}, {"scopes": 1})
+    before = index.networks.scopes_of(network.key)
     report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
-    new_here = before is None or scope not in before.get("scopes", [])
+    new_here = before is None or scope not in before
     response.status_code = status.HTTP_201_CREATED if new_here else status.HTTP_200_OK
     return SubmitResult(
         network=network.key,
@@ -89,9 +88,7 @@ def list_networks(
     granted = list(claims.scopes)
     if scope is not None:
         granted = [scope] if scope_allows(claims.scopes, scope) else []
-    page = page_query(
-        index.db["networks"], scopes_filter(granted), limit=limit, after=after, projection={"data": 0}
-    )
+    page = index.networks.page(granted=granted, limit=limit, after=after)
     items = []
     for doc in page.items:
         scopes = [s for s in visible_scopes(claims, doc.get("scopes", [])) if scope is None or s == scope]
@@ -109,7 +106,7 @@ def get_network(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkSummary:
 @router.get("/{key}/document", summary="The network as a fepflow/1 document")
 def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     network_doc(index, claims, key)
-    return to_dict(index.get_network(key))
+    return to_dict(index.models.network(key))
 
 
 async def _cached(cache: TTLCache, key: str, compute: Callable[[], Any], **kw: Any) -> Any:
@@ -132,16 +129,11 @@ async def _cached(cache: TTLCache, key: str, compute: Callable[[], Any], **kw: A
 _REFRESHES: set[asyncio.Task[Any]] = set()  # keeps background refreshes referenced until they end
 
 
-def _scopes_or_none(index: Index, key: str) -> list[str] | None:
-    doc = index.db["networks"].find_one({"_id": key}, {"scopes": 1})
-    return None if doc is None else list(doc.get("scopes", []))
-
-
 @router.get("/{key}/status", summary="Tasks per state", response_model=NetworkStatus)
 async def network_status(key: str, request: Request, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
     cache: TTLCache = request.app.state.status_cache
     scopes = await _cached(
-        cache, f"scopes/{key}", lambda: _scopes_or_none(index, key), keep=lambda s: s is not None
+        cache, f"scopes/{key}", lambda: index.networks.scopes_of(key), keep=lambda s: s is not None
     )
     if scopes is None or not visible_scopes(claims, scopes):
         raise NotFound(f"network {key} not found")
@@ -180,9 +172,7 @@ def network_results(
 def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     doc = network_doc(index, claims, key)
     tasks = []
-    for t in index.tasks.coll.find(
-        {"networks": key}, {"transformation": 1, "repeat": 1, "status": 1, "result": 1}
-    ).sort("_id"):
+    for t in index.tasks.of_network(key):
         result = t.get("result") or {}
         tasks.append(
             {
@@ -214,7 +204,7 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
 )
 def add_repeats(key: str, body: RepeatsRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
     network_doc(index, claims, key)
-    mine = set(index.network_transformations(key))
+    mine = set(index.transformations.of_network(key))
     wanted = body.transformations if body.transformations is not None else sorted(mine)
     outside = [t for t in wanted if t not in mine]
     if outside:

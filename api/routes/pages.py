@@ -22,10 +22,10 @@ from api.scoping import network_doc
 from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
 from fepflow.auth.tokens import TokenError, decode_token, encode_token
 from fepflow.data.freesolv import entries
-from fepflow.models.states import TaskStatus
 from fepflow.settings import AuthSettings
 from fepflow.store.estimates import network_estimates
 from fepflow.store.index import Index
+from fepflow.store.results import PublishedBundle
 
 PAGE_PURPOSE = "results-page"
 PAGE_TTL = timedelta(hours=8)
@@ -94,6 +94,27 @@ def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
     return rows, referenced
 
 
+def _bundle_links(
+    published: PublishedBundle, subject: str, host: str, auth: AuthSettings
+) -> tuple[list[tuple[str, str]], list[PageFigure]]:
+    """Signed download links of a bundle and its files, and its plots (PNG files) as figures."""
+    bundle = published.bundle
+    label = f"{published.ligand or bundle['transformation'][:28]} (repeat {published.repeat})"
+    links = [(f"{label}: bundle drs://{host}/{bundle['_id']}", stream_path(subject, bundle["_id"], auth))]
+    figures = []
+    for blob in published.files:
+        href = stream_path(subject, blob["_id"], auth)
+        links.append(
+            (
+                f"{label}: {blob['name']} ({blob['size']:,} bytes, sha-256 {blob['checksum_sha256'][:12]}…)",
+                href,
+            )
+        )
+        if blob.get("mime_type") == "image/png":
+            figures.append(PageFigure(f"{label}: {blob['name'][:-4].replace('_', ' ')}", href))
+    return links, figures
+
+
 @public.get(
     "/networks/{key}/page", response_class=HTMLResponse, summary="The network's results page (signed link)"
 )
@@ -105,7 +126,7 @@ def results_page(
     token: Annotated[str, Query(max_length=4000)],
 ) -> HTMLResponse:
     subject = _check(key, token, auth)
-    doc = index.db["networks"].find_one({"_id": key}, {"name": 1})
+    doc = index.networks.summary(key)
     if doc is None:
         raise HTTPException(404, f"network {key} not found")
     status = index.tasks.counts(key)
@@ -117,46 +138,12 @@ def results_page(
                 "computed against experiment (FreeSolv)", f"/networks/{key}/correlation.png?token={token}"
             )
         )
-    links: list[tuple[str, str]] = []
     host = settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
-    tasks = index.tasks.coll.find({"networks": key, "status": TaskStatus.COMPLETE.value}, {"result": 1}).sort(
-        "_id"
-    )
-    bundle_ids = [t["result"]["drs_id"] for t in tasks if (t.get("result") or {}).get("drs_id")]
-    bundles = list(index.results.drs.find({"_id": {"$in": bundle_ids}}))
-    member_ids = [c["id"] for b in bundles for c in b.get("contents", [])]
-    members = {d["_id"]: d for d in index.results.drs.find({"_id": {"$in": member_ids}})}
-    labels = {
-        r["_id"]: r
-        for r in index.results.coll.find(
-            {"drs_id": {"$in": bundle_ids}}, {"drs_id": 1, "summary.ligand": 1, "repeat": 1}
-        )
-    }
-    by_bundle = {r["drs_id"]: r for r in labels.values()}
-    for bundle in sorted(
-        bundles, key=lambda b: str((by_bundle.get(b["_id"]) or {}).get("summary", {}).get("ligand", ""))
-    ):
-        result = by_bundle.get(bundle["_id"]) or {}
-        label = f"{result.get('summary', {}).get('ligand') or bundle['transformation'][:28]} (repeat {result.get('repeat', 0)})"
-        links.append(
-            (
-                f"{label}: bundle drs://{host}/{bundle['_id']}",
-                stream_path(subject, bundle["_id"], auth),
-            )
-        )
-        for content in bundle.get("contents", []):
-            blob = members.get(content["id"])
-            if blob is None:
-                continue
-            href = stream_path(subject, blob["_id"], auth)
-            links.append(
-                (
-                    f"{label}: {blob['name']} ({blob['size']:,} bytes, sha-256 {blob['checksum_sha256'][:12]}…)",
-                    href,
-                )
-            )
-            if blob.get("mime_type") == "image/png":
-                figures.append(PageFigure(f"{label}: {blob['name'][:-4].replace('_', ' ')}", href))
+    links: list[tuple[str, str]] = []
+    for published in index.results.published_bundles(key):
+        bundle_links, bundle_figures = _bundle_links(published, subject, host, auth)
+        links += bundle_links
+        figures += bundle_figures
     html = render_html(
         title=f"fepflow results: {doc.get('name') or key}",
         subtitle=f"network {key}",

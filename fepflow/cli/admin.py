@@ -19,9 +19,10 @@ def add_user(
     replace: bool = typer.Option(False, help="overwrite an existing identity"),
 ) -> None:
     """Create an identity with hashed secret and its scopes."""
-    from fepflow.auth.identities import IdentityExists, add_identity
     from fepflow.auth.scopes import ScopeError
     from fepflow.settings import mongo_settings
+    from fepflow.store.identities import IdentityExists
+    from fepflow.store.index import Index
 
     if secret_env:
         secret = os.environ.get(secret_env, "")
@@ -29,9 +30,12 @@ def add_user(
             raise typer.BadParameter(f"${secret_env} is empty")
     else:
         secret = typer.prompt("secret", hide_input=True, confirmation_prompt=True)
+    index = Index.from_settings(mongo_settings())
     try:
-        identity = add_identity(mongo_settings(), identifier, secret, scope, replace=replace)
+        identity = index.identities.add(identifier, secret, scope, replace=replace)
     except (IdentityExists, ScopeError, ValueError) as exc:
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
+    finally:
+        index.close()
     console.print(f"identity {identity.identifier} with scopes {', '.join(identity.scopes)}")

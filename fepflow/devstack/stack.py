@@ -282,7 +282,7 @@ class EmbeddedStack:
 
     def local_identity(self) -> Path:
         """Create the local identity and save its token where the CLI and client look."""
-        from fepflow.auth.local import ensure_local_identity
+        from fepflow.devstack.local_identity import ensure_local_identity
         from fepflow.settings import AuthSettings
         from fepflow.store.index import Index
 

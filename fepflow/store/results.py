@@ -8,6 +8,8 @@ worker died, the task was cancelled meanwhile) is never served, and is removed w
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
@@ -15,6 +17,7 @@ from pymongo.collection import Collection
 
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import ResultRef, utcnow
+from fepflow.store.batched import find_in
 from fepflow.store.bulk import bulk_upsert
 from fepflow.store.tasks import TaskQueue
 
@@ -26,6 +29,18 @@ class ResultNotFound(KeyError):
 
 def result_key(task_key: str, bundle_sha256: str) -> str:
     return "Result-" + hashlib.sha256(f"{task_key}/{bundle_sha256}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PublishedBundle:
+    """A completed task's result bundle: its DRS document, the DRS documents of its files (in the
+    bundle's order; a file not indexed is left out) and its result's ligand (when it names one) and
+    repeat."""
+
+    bundle: dict[str, Any]
+    files: list[dict[str, Any]]
+    ligand: str | None
+    repeat: int
 
 
 class ResultIndex:
@@ -127,6 +142,34 @@ class ResultIndex:
 
     def drs_object(self, object_id: str) -> dict[str, Any] | None:
         return self.drs.find_one({"_id": object_id})
+
+    def drs_objects(self, object_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The DRS documents of those of ``object_ids`` that are indexed, by id."""
+        return {str(d["_id"]): d for d in find_in(self.drs, "_id", object_ids)}
+
+    def published_bundles(self, network_key: str) -> list[PublishedBundle]:
+        """The result bundles of a network's completed tasks, ordered by their ligand's name."""
+        tasks = self.tasks.of_network(network_key, TaskStatus.COMPLETE)
+        bundle_ids = [t["result"]["drs_id"] for t in tasks if (t.get("result") or {}).get("drs_id")]
+        bundles = self.drs_objects(bundle_ids)
+        files = self.drs_objects([c["id"] for b in bundles.values() for c in b.get("contents", [])])
+        of_bundle = {
+            r["drs_id"]: r
+            for r in find_in(self.coll, "drs_id", bundle_ids, {"drs_id": 1, "summary.ligand": 1, "repeat": 1})
+        }
+        order = sorted(
+            bundles.values(),
+            key=lambda b: str(of_bundle.get(b["_id"], {}).get("summary", {}).get("ligand", "")),
+        )
+        return [
+            PublishedBundle(
+                bundle=b,
+                files=[files[c["id"]] for c in b.get("contents", []) if c["id"] in files],
+                ligand=of_bundle.get(b["_id"], {}).get("summary", {}).get("ligand"),
+                repeat=int(of_bundle.get(b["_id"], {}).get("repeat", 0)),
+            )
+            for b in order
+        ]
 
     def remove_orphans(self) -> int:
         """Delete result documents that no completed task points at (left by a crash mid-record)."""

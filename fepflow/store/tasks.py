@@ -8,8 +8,10 @@ and nothing is overwritten. Which transitions exist is decided in ``fepflow.mode
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.collection import Collection
@@ -28,6 +30,8 @@ STAMP = {
     TaskStatus.CANCELLED: "finished_at",
 }
 CLAIM_ORDER = [("priority", DESCENDING), ("created_at", ASCENDING), ("_id", ASCENDING)]
+OUTCOME = {"transformation": 1, "repeat": 1, "status": 1, "result": 1}
+"""The fields that say what became of a task."""
 
 
 class TaskNotFound(KeyError):
@@ -44,6 +48,14 @@ class TransitionConflict(RuntimeError):
             f"task {task}: expected {expected} to move it to {requested}, but it is now {current} "
             "(another worker got there first)"
         )
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """What :meth:`TaskQueue.fail_dead_run` did, and how many attempts the task had had."""
+
+    outcome: Literal["untouched", "error", "requeued"]
+    attempts: int
 
 
 def task_from_doc(doc: dict[str, Any]) -> Task:
@@ -84,6 +96,18 @@ class TaskQueue:
         if doc is None:
             raise TaskNotFound(key)
         return task_from_doc(doc)
+
+    def docs(self, keys: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The documents of those of ``keys`` that are stored, by key."""
+        return {str(d["_id"]): d for d in find_in(self.coll, "_id", keys)}
+
+    def of_network(self, network_key: str, status: TaskStatus | None = None) -> list[dict[str, Any]]:
+        """What became of each task of a network (:data:`OUTCOME`), in key order; with ``status``
+        only the tasks in that state."""
+        query: dict[str, Any] = {"networks": network_key}
+        if status is not None:
+            query["status"] = TaskStatus(status).value
+        return list(self.coll.find(query, OUTCOME).sort("_id", ASCENDING))
 
     def transition(
         self,
@@ -228,6 +252,46 @@ class TaskQueue:
             {"_id": key, "status": TaskStatus.RUNNING.value}, {"$set": {"updated_at": utcnow()}}
         )
         return res.matched_count == 1
+
+    def scheduled_before(self, cutoff: datetime, *, limit: int) -> list[Task]:
+        """Up to ``limit`` tasks claimed (scheduled) before ``cutoff`` that no run has started yet."""
+        query = {"status": TaskStatus.SCHEDULED.value, "scheduled_at": {"$lt": cutoff}}
+        return [task_from_doc(d) for d in self.coll.find(query).limit(limit)]
+
+    def cancelled_runs(self, *, limit: int = 100) -> list[tuple[str, str]]:
+        """(task, run id) of up to ``limit`` cancelled tasks that still name the run they were in."""
+        query = {"status": TaskStatus.CANCELLED.value, "run_id": {"$type": "string"}}
+        return [(str(d["_id"]), str(d["run_id"])) for d in self.coll.find(query, {"run_id": 1}).limit(limit)]
+
+    def forget_run(self, key: str) -> None:
+        """Drop the run id of a cancelled task once its run has been stopped (or had finished)."""
+        self.coll.update_one({"_id": key, "status": TaskStatus.CANCELLED.value}, {"$unset": {"run_id": ""}})
+
+    def last_completion(self) -> tuple[int, Any] | None:
+        """How many tasks are complete and when the latest of them finished; None when none is."""
+        complete = {"status": TaskStatus.COMPLETE.value}
+        latest = self.coll.find_one(complete, {"finished_at": 1}, sort=[("finished_at", DESCENDING)])
+        if latest is None:
+            return None
+        return self.coll.count_documents(complete), latest.get("finished_at")
+
+    def fail_dead_run(self, key: str, run_id: str, *, max_attempts: int) -> RunFailure:
+        """Run ``run_id`` failed while task ``key`` was still running in it (its worker died): the
+        task moves running -> error and, unless it has had ``max_attempts`` attempts, back to
+        waiting, to resume from its checkpoint. A task that moved on, or runs in another run, is
+        left untouched."""
+        doc = self.coll.find_one({"_id": key}, {"status": 1, "run_id": 1, "attempts": 1})
+        if doc is None or doc.get("status") != TaskStatus.RUNNING.value or doc.get("run_id") != run_id:
+            return RunFailure("untouched", int((doc or {}).get("attempts", 0)))
+        attempts = int(doc.get("attempts", 0))
+        try:
+            self.fail(key, f"run {run_id} failed before the task could report (worker died?)")
+        except TransitionConflict:
+            return RunFailure("untouched", attempts)
+        if attempts >= max_attempts:
+            return RunFailure("error", attempts)
+        self.retry(key)
+        return RunFailure("requeued", attempts)
 
     def requeue_stale(self, older_than: datetime) -> list[str]:
         """Running tasks silent since ``older_than`` (their worker died): running -> error -> waiting."""

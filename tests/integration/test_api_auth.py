@@ -9,7 +9,7 @@ import pytest
 from api_support import OTHER_SCOPE, SCOPE, SECRET, add_user, bearer, complete_task, submit_smiles
 from fastapi.testclient import TestClient
 
-from fepflow.auth.identities import IdentityExists, IdentityStore
+from fepflow.store.identities import IdentityExists
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
@@ -145,7 +145,7 @@ def test_submitting_outside_ones_scopes_is_refused(hub: TestClient) -> None:
 def test_a_disabled_identity_can_neither_log_in_nor_refresh(hub: TestClient, hub_index: Index) -> None:
     add_user(hub_index, "erin", "erins long secret", [SCOPE])
     token = _login(hub, "erin", "erins long secret").json()["access_token"]
-    store = IdentityStore(hub_index.db["identities"])
+    store = hub_index.identities
     with pytest.raises(IdentityExists):
         store.add("erin", "other secret", [SCOPE])
     store.disable("erin")

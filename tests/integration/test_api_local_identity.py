@@ -9,7 +9,7 @@ from api_support import OTHER_SCOPE, SCOPE
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from fepflow.auth.local import ensure_local_identity
+from fepflow.devstack.local_identity import ensure_local_identity
 from fepflow.hub.client import Client
 from fepflow.settings import AuthSettings
 from fepflow.store.index import Index

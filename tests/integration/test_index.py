@@ -13,7 +13,8 @@ from factories import hydration_network
 
 from fepflow.models import InvalidTransition, TaskStatus
 from fepflow.models.tasks import utcnow
-from fepflow.store.index import Index, NotFound
+from fepflow.store.index import Index
+from fepflow.store.models import NotFound
 from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
 
@@ -52,11 +53,11 @@ def test_submitting_the_same_network_twice_creates_nothing(index: Index) -> None
 def test_stored_network_is_rebuilt_exactly(index: Index) -> None:
     net = hydration_network(["benzene", "toluene"])
     index.submit_network(net)
-    back = index.get_network(net.key)
+    back = index.models.network(net.key)
     assert back == net
     assert back.edges[0].settings == net.edges[0].settings
     with pytest.raises(NotFound):
-        index.get_network("AlchemicalNetwork-" + "0" * 64)
+        index.models.network("AlchemicalNetwork-" + "0" * 64)
 
 
 def test_networks_sharing_a_transformation_share_its_tasks(index: Index) -> None:
@@ -208,8 +209,8 @@ def test_pages_cover_every_task_once(index: Index) -> None:
             break
         after = page.next_after
     assert pages == 3 and len(seen) == 249 == len(set(seen))
-    assert index.list_networks(scopes=["default"]).items[0]["_id"] == net.key
-    assert index.list_networks(scopes=["someone-else"]).items == []
+    assert index.networks.page(scopes=["default"]).items[0]["_id"] == net.key
+    assert index.networks.page(scopes=["someone-else"]).items == []
     with pytest.raises(ValueError, match="page size"):
         index.tasks.page(limit=0)
 
@@ -282,3 +283,97 @@ def test_silent_running_tasks_are_requeued(index: Index) -> None:
     assert index.tasks.get(stale).status == TaskStatus.WAITING
     assert "silent" in index.tasks.get(stale).last_error
     assert index.tasks.get(fresh).status == TaskStatus.RUNNING
+
+
+def test_network_and_transformation_stores_answer_membership_and_scopes(index: Index) -> None:
+    net = hydration_network(["methane", "ethanol"], repeats=1)
+    index.submit_network(net, scope="org-camp-proj")
+    edges = sorted(e.key for e in net.edges)
+    assert sorted(index.transformations.of_network(net.key)) == edges
+    assert index.transformations.networks_by_key([*edges, "Transformation-missing"]) == {
+        e: [net.key] for e in edges
+    }
+    summary = index.transformations.summary(edges[0])
+    assert summary is not None and summary["networks"] == [net.key] and "protocol" in summary["data"]
+    assert index.networks.scopes_of(net.key) == ["org-camp-proj"]
+    assert index.networks.scopes_of("AlchemicalNetwork-missing") is None
+    assert index.networks.scopes_by_key([net.key, "AlchemicalNetwork-missing"]) == {
+        net.key: ["org-camp-proj"]
+    }
+    doc = index.networks.summary(net.key)
+    assert doc is not None and "data" not in doc and doc["n_edges"] == 2
+    assert [d["_id"] for d in index.networks.page(granted=["org-*-*"]).items] == [net.key]
+    assert index.networks.page(granted=["other-*-*"]).items == []
+
+
+def test_task_queue_reads_for_the_orchestrator(index: Index) -> None:
+    net = hydration_network(["methane", "ethanol"], repeats=1)
+    keys = index.submit_network(net).task_keys
+    assert index.tasks.last_completion() is None
+    assert [d["_id"] for d in index.tasks.of_network(net.key)] == sorted(keys)
+    assert set(index.tasks.docs([*keys, "Task-missing"])) == set(keys)
+    claimed = [t.key for t in index.tasks.claim(limit=2)]
+    assert index.tasks.scheduled_before(utcnow() - timedelta(minutes=1), limit=10) == []
+    assert {t.key for t in index.tasks.scheduled_before(utcnow() + timedelta(seconds=1), limit=10)} == set(
+        claimed
+    )
+    index.tasks.transition(
+        claimed[0], TaskStatus.RUNNING, expected=TaskStatus.SCHEDULED, set_fields={"run_id": "r"}
+    )
+    index.tasks.cancel(claimed[0])
+    assert index.tasks.cancelled_runs() == [(claimed[0], "r")]
+    index.tasks.forget_run(claimed[0])
+    assert index.tasks.cancelled_runs() == []
+    assert index.tasks.of_network(net.key, TaskStatus.CANCELLED)[0]["_id"] == claimed[0]
+    index.tasks.start(claimed[1])
+    index.results.record(claimed[1], bundle_sha256="f" * 64, size_bytes=1, summary={})
+    count, finished_at = index.tasks.last_completion() or (0, None)
+    assert count == 1 and finished_at is not None
+
+
+def test_a_dead_run_fails_its_task_and_requeues_it_while_attempts_remain(index: Index) -> None:
+    key = index.submit_network(hydration_network(["methane"], repeats=1)).task_keys[0]
+    index.tasks.claim()
+    index.tasks.transition(
+        key,
+        TaskStatus.RUNNING,
+        expected=TaskStatus.SCHEDULED,
+        set_fields={"run_id": "r1"},
+        inc={"attempts": 1},
+    )
+    assert index.tasks.fail_dead_run(key, "other", max_attempts=2).outcome == "untouched"
+    assert index.tasks.fail_dead_run("Task-missing", "r1", max_attempts=2).outcome == "untouched"
+    failure = index.tasks.fail_dead_run(key, "r1", max_attempts=2)
+    assert (failure.outcome, failure.attempts) == ("requeued", 1)
+    assert index.tasks.get(key).status == TaskStatus.WAITING
+    index.tasks.claim()
+    index.tasks.transition(
+        key,
+        TaskStatus.RUNNING,
+        expected=TaskStatus.SCHEDULED,
+        set_fields={"run_id": "r2"},
+        inc={"attempts": 1},
+    )
+    assert index.tasks.fail_dead_run(key, "r2", max_attempts=2).outcome == "error"
+    assert index.tasks.get(key).status == TaskStatus.ERROR
+
+
+def test_published_bundles_list_each_completed_tasks_files(index: Index) -> None:
+    net = hydration_network(["methane"], repeats=2)
+    index.submit_network(net)
+    key = _run_one(index)
+    blob = {"id": "a" * 64, "name": "overlap.png", "size": 3, "checksum_sha256": "a" * 64}
+    bundle = {"id": "b" * 64, "name": "bundle", "size": 3, "checksum_sha256": "b" * 64, "transformation": "T"}
+    bundle["contents"] = [{"name": "overlap.png", "id": "a" * 64}, {"name": "gone", "id": "c" * 64}]
+    index.results.record(
+        key,
+        bundle_sha256="d" * 64,
+        size_bytes=3,
+        summary={"ligand": "methane"},
+        drs_objects=[blob, bundle],
+        bundle_drs_id="b" * 64,
+    )
+    [published] = index.results.published_bundles(net.key)
+    assert published.bundle["_id"] == "b" * 64 and [f["_id"] for f in published.files] == ["a" * 64]
+    assert (published.ligand, published.repeat) == ("methane", index.tasks.get(key).repeat)
+    assert set(index.results.drs_objects(["a" * 64, "e" * 64])) == {"a" * 64}

@@ -12,8 +12,6 @@ from pymongo.errors import DuplicateKeyError
 from fepflow.auth.passwords import hash_secret, needs_rehash, verify_secret
 from fepflow.auth.scopes import Scope
 from fepflow.models.tasks import utcnow
-from fepflow.settings import MongoSettings
-from fepflow.store.index import Index
 
 _NAME = re.compile(r"[A-Za-z0-9_.@+-]{1,128}")
 # verified against when the identity does not exist, so a wrong name costs as long as a wrong secret
@@ -85,18 +83,6 @@ class IdentityStore:
 
     def disable(self, identifier: str) -> None:
         self.coll.update_one({"_id": identifier}, {"$set": {"disabled": True, "updated_at": utcnow()}})
-
-
-def add_identity(
-    mongo: MongoSettings, identifier: str, secret: str, scopes: list[str], *, replace: bool = False
-) -> Identity:
-    """Create (or with ``replace`` overwrite) an identity in the hub's database, without a hub running:
-    what ``fepflow admin add-user`` does. Raises :class:`IdentityExists`, ``ScopeError`` or ValueError."""
-    index = Index.from_settings(mongo)
-    try:
-        return IdentityStore(index.db["identities"]).add(identifier, secret, scopes, replace=replace)
-    finally:
-        index.close()
 
 
 def _identity(doc: dict[str, Any]) -> Identity:

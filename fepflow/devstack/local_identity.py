@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from fepflow.auth.identities import IdentityStore
 from fepflow.auth.tokens import encode_token
 from fepflow.hub.schemas import Token
 from fepflow.hub.token_file import default_token_file, save_token
@@ -34,8 +33,9 @@ def ensure_local_identity(
     """Create (or reset) the local identity and save a token for it; return the token file."""
     if auth.environment == "production":
         raise RuntimeError("the local identity is for development stacks only")
-    store = IdentityStore(index.db["identities"])
-    identity = store.add(identifier, secrets.token_urlsafe(32), LOCAL_SCOPES, kind="local", replace=True)
+    identity = index.identities.add(
+        identifier, secrets.token_urlsafe(32), LOCAL_SCOPES, kind="local", replace=True
+    )
     token, expires = encode_token(
         identity.identifier,
         list(identity.scopes),

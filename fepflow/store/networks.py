@@ -1,0 +1,70 @@
+"""Network documents: who may see them (their scopes), their summary fields, pages of them.
+
+A network's document is written by :class:`fepflow.store.models.ModelStore` (with its scopes and
+edge count); this class answers the questions asked about stored networks without rebuilding them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.collection import Collection
+
+from fepflow.auth.scopes import scopes_filter
+from fepflow.store.batched import find_in
+from fepflow.store.pages import Page, page_query
+
+SUMMARY = {"data": 0}
+"""Every field of a network document but the model itself."""
+
+
+class NetworkIndex:
+    """The ``networks`` collection."""
+
+    def __init__(self, coll: Collection[dict[str, Any]]) -> None:
+        self.coll = coll
+
+    def index_specs(self) -> dict[str, list[IndexModel]]:
+        return {
+            self.coll.name: [
+                IndexModel([("scopes", ASCENDING), ("_id", ASCENDING)], name="scopes_id"),
+                IndexModel([("name", ASCENDING)], name="name"),
+            ]
+        }
+
+    def summary(self, key: str) -> dict[str, Any] | None:
+        """The network's document without its model (name, scopes, n_edges, created_at), or None."""
+        return self.coll.find_one({"_id": key}, SUMMARY)
+
+    def scopes_of(self, key: str) -> list[str] | None:
+        """The scopes network ``key`` was submitted to; None when there is no such network."""
+        doc = self.coll.find_one({"_id": key}, {"scopes": 1})
+        return None if doc is None else list(doc.get("scopes", []))
+
+    def scopes_by_key(self, keys: Sequence[str]) -> dict[str, list[str]]:
+        """The scopes of each of ``keys`` that is a stored network (others are left out)."""
+        if not keys:
+            return {}
+        return {
+            str(d["_id"]): list(d.get("scopes", [])) for d in find_in(self.coll, "_id", keys, {"scopes": 1})
+        }
+
+    def page(
+        self,
+        *,
+        scopes: Sequence[str] | None = None,
+        granted: Sequence[str] | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> Page:
+        """Network summaries, oldest key first, ``limit`` per page: every one, those submitted to one
+        of ``scopes``, or those in a scope ``granted`` covers (a token's scopes; wildcards allowed,
+        the regex they become may match more than :func:`fepflow.auth.scopes.scope_allows` does)."""
+        query: dict[str, Any] = {}
+        if scopes is not None:
+            query = {"scopes": {"$in": list(scopes)}}
+        elif granted is not None:
+            query = scopes_filter(list(granted))
+        return page_query(self.coll, query, limit=limit, after=after, projection=SUMMARY)
