@@ -30,6 +30,7 @@ from rdkit import Chem, RDLogger
 from fepflow.devstack.processes import ManagedProcess, free_port
 from fepflow.devstack.servers import mongo_process
 from fepflow.hub.client import Client
+from fepflow.models.results import SUMMARY_VERSION
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import utcnow
 from fepflow.store.index import Index
@@ -67,8 +68,9 @@ def complete_all(index: Index, network: str) -> int:
         sha = hashlib.sha256(t["_id"].encode()).hexdigest()
         key = result_key(t["_id"], sha)
         summary = {
+            "summary_version": SUMMARY_VERSION,
             "dg_kcal_mol": rng.uniform(-10, 2),
-            "ddg_kcal_mol": rng.uniform(0.1, 0.5),
+            "dg_mbar_error_kcal_mol": rng.uniform(0.1, 0.5),
             "ligand": t["_id"][-6:],
         }
         results.append(

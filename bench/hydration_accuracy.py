@@ -88,14 +88,14 @@ def one(
         "id": e.mobley_id,
         "mode": mode,
         "params": params,
-        "dg_kcal_mol": s["dg_hyd_kcal_mol"],
-        "error_kcal_mol": s["dg_hyd_error_kcal_mol"],
+        "dg_kcal_mol": s.dg_kcal_mol,
+        "error_kcal_mol": s.dg_mbar_error_kcal_mol,
         "published_calc": e.calc_gaff_kcal_mol,
         "expt": e.expt_kcal_mol,
-        "ns_per_state": s["sampling_ns_per_state"],
-        "platform": s["platform"],
+        "ns_per_state": s.sampling_ns_per_state,
+        "platform": s.platform,
         "wall_s": time.monotonic() - started,
-        "warnings": s["warnings"],
+        "warnings": s.warnings,
     }
     OUT.mkdir(exist_ok=True)
     with open(OUT / "hydration_accuracy.jsonl", "a") as fh:

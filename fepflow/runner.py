@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from fepflow.engine.slots import Slot
+from fepflow.models.results import TaskSummary
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import ResultRef, Task, utcnow
 from fepflow.models.transformations import Transformation
@@ -55,6 +56,7 @@ class TaskOutcome:
 
     task: Task
     summary: dict[str, Any]
+    """The task's summary as stored (:meth:`fepflow.models.results.TaskSummary.to_stored`)."""
     result: ResultRef
     ran: bool
     """False when the task had completed before (nothing was run or published)."""
@@ -162,7 +164,8 @@ def execute_task(
     current = index.tasks.get(key)
     if current.status is TaskStatus.COMPLETE and current.result is not None:
         doc = index.results.get(current.result.result_key)
-        return TaskOutcome(task=current, summary=doc["summary"], result=current.result, ran=False)
+        summary = TaskSummary.from_stored(doc["summary"]).to_stored()  # a summary of any version
+        return TaskOutcome(task=current, summary=summary, result=current.result, ran=False)
     task = begin(index, key, run_id=run_id, stale_after_s=stale_after_s, worker=worker)
     timings: dict[str, float] = {"begin_s": time.perf_counter() - started}
     try:
@@ -195,7 +198,8 @@ def execute_task(
             )
             timings["protocol_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        ref = publish_result(index, objects, task_key=key, summary=result.summary, files=result.files)
+        stored = result.summary.to_stored()
+        ref = publish_result(index, objects, task_key=key, summary=stored, files=result.files)
         timings["publish_s"] = time.perf_counter() - t0
     except BaseException as exc:
         _record_failure(index, key, exc)
@@ -203,7 +207,7 @@ def execute_task(
     done = index.tasks.get(key)
     return TaskOutcome(
         task=done,
-        summary=result.summary,
+        summary=stored,
         result=ref,
         ran=True,
         seconds=time.perf_counter() - started,

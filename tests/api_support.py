@@ -9,6 +9,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from fepflow.auth.tokens import encode_token
+from fepflow.models.results import TaskSummary
 from fepflow.models.states import TaskStatus
 from fepflow.store import drs
 from fepflow.store.index import Index
@@ -42,16 +43,30 @@ def complete_task(
     objects: ObjectStore,
     task_key: str,
     *,
-    dg: float,
-    ddg: float,
-    ligand: str,
+    dg: float = 0.0,
+    error: float = 0.0,
+    ligand: str | None = None,
+    stored_summary: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run a task through its states and record a real bundle (a summary file and the manifest),
-    with the DRS documents the orchestrator publishes (``fepflow.store.drs``)."""
+    with the DRS documents the orchestrator publishes (``fepflow.store.drs``). The summary is a
+    current one with value ``dg`` and MBAR error ``error``, or ``stored_summary`` as given (e.g. one
+    an earlier version of fepflow wrote)."""
     index.tasks.transition(task_key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
     index.tasks.start(task_key)
     task = index.tasks.get(task_key)
-    summary = {"dg_kcal_mol": dg, "ddg_kcal_mol": ddg, "ligand": ligand, "repeat": task.repeat}
+    summary = (
+        stored_summary
+        or TaskSummary(
+            protocol="absolute-hydration",
+            transformation=task.transformation_key,
+            repeat=task.repeat,
+            quantity="ΔG_hyd",
+            dg_kcal_mol=dg,
+            dg_mbar_error_kcal_mol=error,
+            ligand=ligand,
+        ).to_stored()
+    )
     summary_bytes = json.dumps(summary).encode()
     where = {"task_key": task_key, "transformation_key": task.transformation_key}
     blobs = drs.blob_documents({"summary.json": objects.put_bytes(summary_bytes)}, **where)

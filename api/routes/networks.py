@@ -26,7 +26,6 @@ from fepflow.hub.schemas import (
     SubmitResult,
     TaskChanges,
 )
-from fepflow.models.results import EstimateRow, MoleculeValue
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
@@ -163,8 +162,8 @@ def network_results(
         return PlainTextResponse(to_csv(rows), media_type="text/csv")
     return NetworkResults(
         network=key,
-        transformations=[EstimateRow(**vars(r)) for r in rows],
-        molecules=[MoleculeValue(**m) for m in molecule_values(rows)],
+        transformations=rows,
+        molecules=molecule_values(rows),
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from api.deps import ClaimsDep, IndexDep
 from api.scoping import transformation_doc
 from fepflow.hub.schemas import TransformationResults
-from fepflow.protocols.base import gather_estimates
+from fepflow.models.results import gather_stored
 from fepflow.store.results import ResultNotFound
 
 router = APIRouter(tags=["results"])
@@ -29,16 +29,12 @@ def _plain(doc: dict[str, Any]) -> dict[str, Any]:
 def transformation_results(key: str, claims: ClaimsDep, index: IndexDep) -> TransformationResults:
     transformation_doc(index, claims, key)
     docs = index.results.for_transformation(key)
-    values = [
-        (float(d["summary"]["dg_kcal_mol"]), float(d["summary"].get("ddg_kcal_mol") or 0.0))
-        for d in docs
-        if (d.get("summary") or {}).get("dg_kcal_mol") is not None
-    ]
-    estimate = None
-    if values:
-        est = gather_estimates(values)
-        estimate = {**vars(est), "uncertainty_kcal_mol": est.uncertainty_kcal_mol}
-    return TransformationResults(transformation=key, estimate=estimate, repeats=[_plain(d) for d in docs])
+    estimate = gather_stored(d.get("summary") or {} for d in docs)  # summaries of any version
+    return TransformationResults(
+        transformation=key,
+        estimate=estimate.model_dump() if estimate is not None else None,
+        repeats=[_plain(d) for d in docs],
+    )
 
 
 @router.get("/results/{key}", summary="One result document (its task completed with it)")

@@ -19,6 +19,7 @@ them, so nothing computed by an earlier version is lost.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -88,8 +89,22 @@ class TaskSummary(BaseModel):
     leg: str | None = Field(None, description="the leg a relative binding task ran (complex or solvent)")
     legs: dict[str, LegSummary] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list)
+    # how the value came about (each protocol fills what applies to it)
+    exact_dg_kcal_mol: float | None = Field(None, description="the exact answer, where one is known")
+    dispersion_correction_kcal_mol: float | None = Field(
+        None, description="end states' long-range dispersion correction included in dg_kcal_mol"
+    )
+    mean_volume_nm3: float | None = Field(None, description="box volume the dispersion correction used")
+    kT_kcal_mol: float | None = None
+    solvent_model: str | None = None
+    sampling_ns_per_state: float | None = None
+    ns_per_day: dict[str, float | None] = Field(default_factory=dict, description="per leg")
+    setup: dict[str, Any] = Field(default_factory=dict, description="what the setup unit built")
+    settings: dict[str, Any] = Field(default_factory=dict, description="the protocol's settings")
     platform: str | None = None
-    timings: dict[str, float] = Field(default_factory=dict)
+    host: str | None = None
+    versions: dict[str, str] = Field(default_factory=dict, description="the science stack's versions")
+    timings: dict[str, float] = Field(default_factory=dict, description="seconds per unit and in total")
 
     @classmethod
     def from_stored(cls, data: dict[str, Any]) -> TaskSummary:
@@ -101,11 +116,11 @@ class TaskSummary(BaseModel):
         return cls.model_validate(d)
 
     def to_stored(self) -> dict[str, Any]:
-        """The JSON-able document written to ``summary.json`` and the index."""
-        return self.model_dump(mode="json")
+        """The document written to ``summary.json`` and the index (fields without a value left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
 
 
-STORED_VALUE_FIELDS = ("summary_version", "dg_kcal_mol", "dg_mbar_error_kcal_mol", *_V1_ERROR_KEYS[:1])
+STORED_VALUE_FIELDS = ("summary_version", "dg_mbar_error_kcal_mol", *_V1_VALUE_KEYS, *_V1_ERROR_KEYS)
 """The summary fields :func:`stored_value` reads, for index queries that project a summary."""
 
 
@@ -160,9 +175,16 @@ class Estimate(BaseModel):
         return max(sem, self.mbar_error_kcal_mol)
 
 
-def gather(summaries: list[TaskSummary]) -> Estimate:
+def gather(summaries: Iterable[TaskSummary]) -> Estimate:
     """Combine the summaries of a transformation's completed repeats: the one way repeats add up."""
     return gather_values([(s.dg_kcal_mol, s.dg_mbar_error_kcal_mol) for s in summaries])
+
+
+def gather_stored(summaries: Iterable[dict[str, Any]]) -> Estimate | None:
+    """Combine repeats' summaries as stored (any version, or projected to :data:`STORED_VALUE_FIELDS`);
+    summaries without a value are left out, and None comes back where none has one."""
+    values = [v for v in map(stored_value, summaries) if v is not None]
+    return gather_values(values) if values else None
 
 
 def gather_values(values: list[tuple[float, float]]) -> Estimate:
@@ -190,6 +212,12 @@ class EstimateRow(BaseModel):
     uncertainty_kcal_mol: float | None = None
     stdev_kcal_mol: float | None = None
     mbar_error_kcal_mol: float | None = None
+
+    @classmethod
+    def with_estimate(cls, estimate: Estimate | None, **fields: Any) -> EstimateRow:
+        """A row of ``fields`` holding ``estimate``'s numbers (none while there is no estimate)."""
+        numbers = estimate.model_dump() if estimate is not None else {}
+        return cls(**fields, **numbers)
 
 
 class MoleculeValue(BaseModel):

@@ -5,32 +5,45 @@ each leave their work on disk so that a task killed at any moment resumes where 
 
     setup -> simulate (one unit per leg) -> analyse
 
-and ``gather`` combines the summaries of a transformation's repeats into one estimate. Protocols know
-nothing of Dagster, MongoDB or the object store: the orchestrator calls :meth:`Protocol.run_task`
-with a working folder and uploads what it returns.
+:meth:`Protocol.run_task` is that sequence, written once: a protocol says which legs a transformation
+has and supplies the three hooks (:meth:`Protocol.setup`, :meth:`Protocol.simulate`,
+:meth:`Protocol.analyse`). Every protocol's analysis produces a
+:class:`~fepflow.models.results.TaskSummary`, and :meth:`Protocol.gather` combines repeats the one way
+(:func:`fepflow.models.results.gather`). Protocols know nothing of Dagster, MongoDB or the object
+store: the runner calls :meth:`Protocol.run_task` with a working folder and uploads what it returns.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
+import socket
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel
 
 from fepflow.models.base import ModelError
+from fepflow.models.results import Estimate, TaskSummary, gather
 from fepflow.models.transformations import Transformation
+from fepflow.protocols.common.bundle import versions, write_summary
 from fepflow.protocols.registry import normalise_settings
+
+if TYPE_CHECKING:
+    from fepflow.engine.platforms import PlatformChoice
+
+logger = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 """``progress(unit, done, total)``: called as a unit advances (iterations, or 0/1 for short units)."""
+
+Report = Callable[[int, int], None]
+"""``report(done, total)``: one unit's progress."""
 
 
 class ProtocolError(ModelError):
@@ -39,42 +52,29 @@ class ProtocolError(ModelError):
 
 @dataclass
 class TaskResult:
-    """What one task produced: a JSON-able summary and the files of its bundle."""
+    """What one task produced: its summary and the files of its bundle."""
 
-    summary: dict[str, Any]
+    summary: TaskSummary
     files: dict[str, Path] = field(default_factory=dict)
     """Bundle member name -> file on disk (energies.npz, summary.json, plots, log)."""
 
 
 @dataclass(frozen=True)
-class Estimate:
-    """A transformation's estimate from its repeats, in kcal/mol."""
+class RunContext:
+    """One task being run: what the hooks of :meth:`Protocol.run_task` are given."""
 
-    dg_kcal_mol: float
-    """Mean of the repeats' ΔG."""
-    stdev_kcal_mol: float
-    """Standard deviation of the repeats' ΔG (0 for one repeat)."""
-    mbar_error_kcal_mol: float
-    """MBAR uncertainty of the mean: sqrt(sum σ_i²) / n."""
-    n_repeats: int
-    """How many completed repeats went into the estimate."""
+    transformation: Transformation
+    repeat: int
+    workdir: Path
+    platform: PlatformChoice
+    extend_iterations: int = 0
+    cache_dir: Path | None = None
+    ligand_parameters: Any = None
+    """Parameters to use instead of computing them: one molecule's, or a mapping by molecule name."""
 
     @property
-    def uncertainty_kcal_mol(self) -> float:
-        """The larger of the repeat spread (standard error) and the MBAR error: what to quote."""
-        sem = self.stdev_kcal_mol / math.sqrt(self.n_repeats) if self.n_repeats > 1 else 0.0
-        return max(sem, self.mbar_error_kcal_mol)
-
-
-def gather_estimates(values: list[tuple[float, float]]) -> Estimate:
-    """Combine repeats given as ``(ΔG, MBAR error)`` pairs in kcal/mol."""
-    if not values:
-        raise ValueError("no completed repeats to gather")
-    n = len(values)
-    mean = sum(v for v, _ in values) / n
-    stdev = math.sqrt(sum((v - mean) ** 2 for v, _ in values) / (n - 1)) if n > 1 else 0.0
-    mbar = math.sqrt(sum(e * e for _, e in values)) / n
-    return Estimate(dg_kcal_mol=mean, stdev_kcal_mol=stdev, mbar_error_kcal_mol=mbar, n_repeats=n)
+    def bundle(self) -> Path:
+        return self.workdir / "bundle"
 
 
 class Protocol(ABC):
@@ -83,6 +83,8 @@ class Protocol(ABC):
     name: ClassVar[str]
     settings_model: ClassVar[type[BaseModel]]
     presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    default_platform: ClassVar[str | None] = None
+    """The platform a task runs on when the caller names none (None: the fastest available)."""
 
     def __init__(self, settings: BaseModel | dict[str, Any] | None = None) -> None:
         data = normalise_settings(self.name, settings if settings is not None else {})
@@ -115,6 +117,21 @@ class Protocol(ABC):
         """Raise :class:`ProtocolError` for anything that would fail later; runs nothing."""
 
     @abstractmethod
+    def legs(self, transformation: Transformation) -> Sequence[str]:
+        """The simulation units of a task, in the order they run."""
+
+    @abstractmethod
+    def setup(self, run: RunContext) -> dict[str, Any]:
+        """Build what the legs simulate (or find it built); returns the setup's record."""
+
+    @abstractmethod
+    def simulate(self, run: RunContext, setup: dict[str, Any], leg: str, report: Report) -> Any:
+        """Run, resume or extend one leg; returns its sampling outcome."""
+
+    @abstractmethod
+    def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
+        """The summary and bundle files from the legs' outcomes (summary.json is written afterwards)."""
+
     def run_task(
         self,
         transformation: Transformation,
@@ -124,13 +141,58 @@ class Protocol(ABC):
         platform: str | None = None,
         extend_iterations: int = 0,
         progress: Progress | None = None,
+        cache_dir: Path | None = None,
+        ligand_parameters: Any = None,
+        threads: int | None = None,
     ) -> TaskResult:
         """Run (or resume, or extend) one repeat in ``workdir`` and return its bundle."""
+        from fepflow.engine.storage import quiet_openmmtools_loggers
+
+        quiet_openmmtools_loggers()  # before openmmtools (and with it pymbar) is first imported
+        from fepflow.engine.platforms import choose_platform
+
+        self.validate(transformation)
+        with task_log(workdir):
+            logger.info(
+                "task %s repeat %d of %s in %s", transformation.label, repeat, transformation.key, workdir
+            )
+            run = RunContext(
+                transformation=transformation,
+                repeat=repeat,
+                workdir=workdir,
+                platform=choose_platform(platform or self.default_platform, threads=threads),
+                extend_iterations=extend_iterations,
+                cache_dir=cache_dir,
+                ligand_parameters=ligand_parameters,
+            )
+            return run_stages(
+                setup=lambda: self.setup(run),
+                legs=self.legs(transformation),
+                simulate=lambda setup, leg, report: self.simulate(run, setup, leg, report),
+                analyse=lambda setup, outcomes: self.analyse(run, setup, outcomes),
+                progress=progress,
+            )
+
+    def task_summary(self, run: RunContext, **fields: Any) -> TaskSummary:
+        """A summary of ``run`` with what every protocol records (settings, platform, host, versions)
+        and the protocol's ``fields``; ``ns_per_day`` per leg from the legs where they are given."""
+        legs = fields.get("legs") or {}
+        return TaskSummary(
+            protocol=self.name,
+            transformation=run.transformation.key,
+            repeat=run.repeat,
+            platform=run.platform.name,
+            settings=self.settings.model_dump(mode="json"),
+            host=socket.gethostname(),
+            versions=versions(),
+            ns_per_day={leg: s.ns_per_day for leg, s in legs.items()},
+            **fields,
+        )
 
     @staticmethod
-    @abstractmethod
-    def gather(summaries: list[dict[str, Any]]) -> Estimate:
-        """Combine the summaries of a transformation's completed repeats."""
+    def gather(summaries: Sequence[TaskSummary]) -> Estimate:
+        """Combine a transformation's completed repeats (:func:`fepflow.models.results.gather`)."""
+        return gather(summaries)
 
 
 @contextmanager
@@ -154,20 +216,18 @@ def task_log(workdir: Path) -> Iterator[Path]:
 
 def run_stages(
     *,
-    setup: Callable[[], Any],
+    setup: Callable[[], dict[str, Any]],
     legs: Sequence[str],
-    simulate: Callable[[str, Callable[[int, int], None]], Any],
-    analyse: Callable[[Any, dict[str, Any], dict[str, float]], TaskResult],
+    simulate: Callable[[dict[str, Any], str, Report], Any],
+    analyse: Callable[[dict[str, Any], dict[str, Any]], TaskResult],
     progress: Progress | None = None,
 ) -> TaskResult:
     """setup -> one simulation unit per leg -> analyse, each reported to ``progress`` and timed.
 
-    ``simulate(leg, report)`` runs (or resumes, or extends) one leg; ``analyse(prepared, outcomes,
-    timings)`` makes the bundle. The summary gets ``timings`` (seconds per unit and in total) and is
-    rewritten to the bundle's summary.json.
+    ``simulate(setup, leg, report)`` runs (or resumes, or extends) one leg; ``analyse(setup,
+    outcomes)`` makes the summary and bundle. The summary gets ``timings`` (seconds per unit and in
+    total) and is written to the bundle's summary.json.
     """
-    from fepflow.protocols.common.analysis import write_summary
-
     say = progress or (lambda unit, done, total: None)
     started = time.monotonic()
     timings: dict[str, float] = {}
@@ -179,14 +239,14 @@ def run_stages(
     outcomes: dict[str, Any] = {}
     for leg in legs:
         t0 = time.monotonic()
-        outcomes[leg] = simulate(leg, functools.partial(say, leg))
+        outcomes[leg] = simulate(prepared, leg, functools.partial(say, leg))
         timings[f"{leg}_s"] = time.monotonic() - t0
     say("analyse", 0, 1)
     t0 = time.monotonic()
-    result = analyse(prepared, outcomes, timings)
+    result = analyse(prepared, outcomes)
     timings["analyse_s"] = time.monotonic() - t0
-    result.summary["timings"] = {**timings, "total_s": time.monotonic() - started}
-    write_summary(result)
+    result.summary.timings = {**timings, "total_s": time.monotonic() - started}
+    write_summary(result.summary, result.files["summary.json"])
     say("analyse", 1, 1)
     return result
 

@@ -9,18 +9,17 @@ without the chemistry; its transformations' chemical systems are labels only.
 
 from __future__ import annotations
 
-import json
-import logging
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.base import Estimate, Progress, Protocol, ProtocolError, TaskResult, gather_estimates
+from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
 
-log = logging.getLogger(__name__)
+LEGS = ("oscillators",)
+STORAGE = "oscillators.nc"
 
 
 class HarmonicReferenceSettings(BaseModel):
@@ -62,6 +61,8 @@ class HarmonicReferenceProtocol(Protocol):
         "production": {"production_iterations": 1000, "n_particles": 10},
     }
     settings: HarmonicReferenceSettings
+    default_platform: ClassVar[str | None] = "Reference"
+    """A few particles: the Reference platform beats any other here, and keeps results exact."""
 
     def validate(self, transformation: Transformation) -> None:
         if transformation.protocol != self.name:
@@ -73,31 +74,18 @@ class HarmonicReferenceProtocol(Protocol):
         k = self.settings.force_constants_kT_per_nm2
         return float(1.5 * self.settings.n_particles * np.log(k[-1] / k[0]))
 
-    def run_task(
-        self,
-        transformation: Transformation,
-        *,
-        repeat: int,
-        workdir: Path,
-        platform: str | None = None,
-        extend_iterations: int = 0,
-        progress: Progress | None = None,
-        threads: int | None = None,
-        **_: Any,
-    ) -> TaskResult:
-        from fepflow.engine.storage import quiet_openmmtools_loggers
+    def legs(self, transformation: Transformation) -> Sequence[str]:
+        return LEGS
 
-        quiet_openmmtools_loggers()
-        from fepflow.analysis.mbar import analyse_storage, kT_kcal_per_mol
-        from fepflow.engine.config import SamplerConfig
-        from fepflow.engine.platforms import choose_platform
+    def setup(self, run: RunContext) -> dict[str, Any]:
+        """Nothing to build: the oscillators' states are made where they are sampled."""
+        return {}
+
+    def simulate(self, run: RunContext, setup: dict[str, Any], leg: str, report: Report) -> Any:
         from fepflow.engine.reference import harmonic_oscillator_states
-        from fepflow.engine.sampling import run_multistate
-        from fepflow.protocols.common.analysis import leg_summary, versions
+        from fepflow.engine.sampling import SamplerConfig, run_multistate
 
-        self.validate(transformation)
         s = self.settings
-        workdir.mkdir(parents=True, exist_ok=True)
         ref = harmonic_oscillator_states(
             s.force_constants_kT_per_nm2, n_particles=s.n_particles, temperature_K=s.temperature_K
         )
@@ -109,52 +97,39 @@ class HarmonicReferenceProtocol(Protocol):
             checkpoint_interval_iterations=s.checkpoint_interval_iterations,
             minimize=False,
         )
-        # a few particles: the Reference platform beats any other here, and keeps results exact
-        choice = choose_platform(platform or "Reference", threads=threads)
-        storage = workdir / "oscillators.nc"
-
-        def report(done: int, total: int) -> None:
-            if progress is not None:
-                progress("oscillators", done, total)
-
-        outcome = run_multistate(
+        return run_multistate(
             ref.states,
             ref.positions,
-            storage,
+            run.workdir / STORAGE,
             config,
-            choice,
-            extend_iterations=extend_iterations,
+            run.platform,
+            extend_iterations=run.extend_iterations,
             progress=report,
         )
-        result = analyse_storage(storage)
-        kt = kT_kcal_per_mol(s.temperature_K)
-        leg = leg_summary(result, outcome, s.temperature_K)
-        warnings = (
-            [] if leg["forward_reverse_agree"] else ["oscillators: forward and reverse halves disagree"]
-        )
-        summary: dict[str, Any] = {
-            "protocol": self.name,
-            "transformation": transformation.key,
-            "repeat": repeat,
-            "dg_kcal_mol": result.dg_kT * kt,
-            "ddg_kcal_mol": result.ddg_kT * kt,
-            "exact_dg_kcal_mol": self.exact_dg_kT() * kt,
-            "legs": {"oscillators": leg},
-            "platform": outcome.platform_name,
-            "ns_per_day": {"oscillators": outcome.ns_per_day},
-            "warnings": warnings,
-            "settings": s.model_dump(mode="json"),
-            "versions": versions(),
-        }
-        bundle = workdir / "bundle"
-        bundle.mkdir(exist_ok=True)
-        np.savez_compressed(bundle / "energies.npz", overlap=result.overlap_matrix, f_k_kT=result.f_k_kT)
-        (bundle / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True))
-        return TaskResult(
-            summary=summary,
-            files={"summary.json": bundle / "summary.json", "energies.npz": bundle / "energies.npz"},
-        )
 
-    @staticmethod
-    def gather(summaries: list[dict[str, Any]]) -> Estimate:
-        return gather_estimates([(s["dg_kcal_mol"], s["ddg_kcal_mol"]) for s in summaries])
+    def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
+        from fepflow.analysis.mbar import analyse_storage, kT_kcal_per_mol
+        from fepflow.protocols.common.analysis import leg_summary
+        from fepflow.protocols.common.bundle import bundle_files
+
+        (outcome,) = outcomes.values()
+        result = analyse_storage(outcome.storage_path)
+        kt = kT_kcal_per_mol(self.settings.temperature_K)
+        leg = leg_summary(result, outcome, self.settings.temperature_K)
+        summary = self.task_summary(
+            run,
+            dg_kcal_mol=result.dg_kT * kt,
+            dg_mbar_error_kcal_mol=result.ddg_kT * kt,
+            exact_dg_kcal_mol=self.exact_dg_kT() * kt,
+            legs={LEGS[0]: leg},
+            warnings=[]
+            if leg.forward_reverse_agree
+            else ["oscillators: forward and reverse halves disagree"],
+        )
+        run.bundle.mkdir(parents=True, exist_ok=True)
+        energies = run.bundle / "energies.npz"
+        np.savez_compressed(energies, overlap=result.overlap_matrix, f_k_kT=result.f_k_kT)
+        # the bundle is the numbers alone: a second's run has no log worth keeping
+        return TaskResult(
+            summary=summary, files=bundle_files(run.workdir, {"energies.npz": energies}, with_log=False)
+        )

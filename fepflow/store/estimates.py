@@ -1,37 +1,32 @@
 """Per-transformation estimates of a network, gathered from its completed repeats' summaries.
 
 Three indexed queries whatever the network's size: its transformations, its completed tasks, and
-the result documents those tasks point at (only the summary fields the estimate needs).
+the result documents those tasks point at (only the summary fields the estimate needs). Summaries of
+every version are read (:func:`fepflow.models.results.stored_value`), and repeats are combined the
+one way (:func:`fepflow.models.results.gather_stored`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass
 from typing import Any
 
+from fepflow.models.results import (
+    STORED_VALUE_FIELDS,
+    EstimateRow,
+    MoleculeValue,
+    gather_stored,
+    stored_value,
+)
 from fepflow.models.states import TaskStatus
-from fepflow.protocols.base import gather_estimates
 from fepflow.store.batched import find_in
 from fepflow.store.index import Index
 
-
-@dataclass
-class EstimateRow:
-    transformation: str
-    name: str
-    protocol: str
-    ligand: str | None
-    n_tasks: int
-    n_repeats: int
-    dg_kcal_mol: float | None
-    uncertainty_kcal_mol: float | None
-    stdev_kcal_mol: float | None
-    mbar_error_kcal_mol: float | None
-
-
-COLUMNS = [f for f in EstimateRow.__dataclass_fields__]
+COLUMNS = list(EstimateRow.model_fields)
+"""The CSV's columns."""
+SUMMARY_PROJECTION = {f"summary.{name}": 1 for name in (*STORED_VALUE_FIELDS, "ligand")}
+"""What an estimate reads of a result's summary."""
 
 
 def network_estimates(index: Index, network_key: str) -> list[EstimateRow]:
@@ -57,48 +52,33 @@ def network_estimates(index: Index, network_key: str) -> list[EstimateRow]:
     summaries: dict[str, list[dict[str, Any]]] = {}
     if result_keys:
         for doc in find_in(
-            index.results.coll,
-            "_id",
-            result_keys,
-            {"transformation": 1, "summary.dg_kcal_mol": 1, "summary.ddg_kcal_mol": 1, "summary.ligand": 1},
+            index.results.coll, "_id", result_keys, {"transformation": 1, **SUMMARY_PROJECTION}
         ):
             summaries.setdefault(doc["transformation"], []).append(doc.get("summary") or {})
     rows = []
     for key, doc in transformations.items():
-        done = [s for s in summaries.get(key, []) if s.get("dg_kcal_mol") is not None]
-        row = EstimateRow(
+        done = [s for s in summaries.get(key, []) if stored_value(s) is not None]
+        row = EstimateRow.with_estimate(
+            gather_stored(done),
             transformation=key,
             name=doc["label"],
             protocol=str((doc.get("data") or {}).get("protocol", "")),
             ligand=next((s.get("ligand") for s in done if s.get("ligand")), None),
             n_tasks=n_tasks.get(key, 0),
-            n_repeats=len(done),
-            dg_kcal_mol=None,
-            uncertainty_kcal_mol=None,
-            stdev_kcal_mol=None,
-            mbar_error_kcal_mol=None,
         )
-        if done:
-            est = gather_estimates(
-                [(float(s["dg_kcal_mol"]), float(s.get("ddg_kcal_mol") or 0.0)) for s in done]
-            )
-            row.dg_kcal_mol = est.dg_kcal_mol
-            row.uncertainty_kcal_mol = est.uncertainty_kcal_mol
-            row.stdev_kcal_mol = est.stdev_kcal_mol
-            row.mbar_error_kcal_mol = est.mbar_error_kcal_mol
         rows.append(row)
     return sorted(rows, key=lambda r: (r.name, r.transformation))
 
 
-def molecule_values(rows: list[EstimateRow]) -> list[dict[str, Any]]:
+def molecule_values(rows: list[EstimateRow]) -> list[MoleculeValue]:
     """Per-molecule values where the protocol is absolute (the transformation's ΔG is the molecule's)."""
     return [
-        {
-            "molecule": row.ligand,
-            "dg_kcal_mol": row.dg_kcal_mol,
-            "uncertainty_kcal_mol": row.uncertainty_kcal_mol,
-            "protocol": row.protocol,
-        }
+        MoleculeValue(
+            molecule=row.ligand,
+            dg_kcal_mol=row.dg_kcal_mol,
+            uncertainty_kcal_mol=row.uncertainty_kcal_mol,
+            protocol=row.protocol,
+        )
         for row in rows
         if row.ligand and row.protocol.startswith("absolute") and row.dg_kcal_mol is not None
     ]
@@ -109,7 +89,7 @@ def to_csv(rows: list[EstimateRow]) -> str:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: ("" if v is None else v) for k, v in asdict(row).items()})
+        writer.writerow({k: ("" if v is None else v) for k, v in row.model_dump().items()})
     return out.getvalue()
 
 

@@ -10,20 +10,25 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fepflow.models.results import TaskSummary, gather, stored_value
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import utcnow
-from fepflow.protocols.registry import protocol_class
 from fepflow.store.index import Index
 
 
 def estimate_document(index: Index, transformation_key: str) -> dict[str, Any] | None:
     """The estimate of one transformation from its completed repeats (None without any)."""
-    results = index.results.for_transformation(transformation_key)
+    results = [
+        r
+        for r in index.results.for_transformation(transformation_key)
+        if stored_value(r.get("summary") or {}) is not None
+    ]
     if not results:
         return None
+    summaries = [TaskSummary.from_stored(r["summary"]) for r in results]  # any version
     doc = index.coll("transformations").find_one({"_id": transformation_key}) or {}
-    protocol = str(doc.get("protocol") or results[0]["summary"].get("protocol"))
-    estimate = protocol_class(protocol).gather([r["summary"] for r in results])
+    protocol = str(doc.get("protocol") or summaries[0].protocol)
+    estimate = gather(summaries)
     return {
         "_id": transformation_key,
         "transformation": transformation_key,
@@ -36,7 +41,7 @@ def estimate_document(index: Index, transformation_key: str) -> dict[str, Any] |
         "mbar_error_kcal_mol": estimate.mbar_error_kcal_mol,
         "n_repeats": estimate.n_repeats,
         "results": [r["_id"] for r in results],
-        "repeat_values_kcal_mol": [float(r["summary"]["dg_kcal_mol"]) for r in results],
+        "repeat_values_kcal_mol": [s.dg_kcal_mol for s in summaries],
         "updated_at": utcnow(),
     }
 

@@ -70,7 +70,7 @@ def test_inserted_tasks_end_complete_with_indexed_results(stack: EmbeddedStack, 
         assert task.attempts == 1
         assert index.results.coll.count_documents({"task": key}) == 1
         summary = index.results.get(task.result.result_key)["summary"]  # type: ignore[union-attr]
-        tol = max(4 * summary["ddg_kcal_mol"], 0.05)
+        tol = max(4 * summary["dg_mbar_error_kcal_mol"], 0.05)
         assert summary["dg_kcal_mol"] == pytest.approx(summary["exact_dg_kcal_mol"], abs=tol)
     # the estimates sensor refreshes the downstream assets as results land
     _wait(

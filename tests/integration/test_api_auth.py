@@ -97,7 +97,7 @@ def test_objects_of_another_scope_are_404_like_missing_ones(
 ) -> None:
     sub = submit_smiles(hub, {"methanol": "CO"}).json()
     net, task = sub["network"], sub["tasks"][0]
-    made = complete_task(hub_index, hub_objects, task, dg=-5.0, ddg=0.2, ligand="methanol")
+    made = complete_task(hub_index, hub_objects, task, dg=-5.0, error=0.2, ligand="methanol")
     t = sub["transformations"][0]
     mine, theirs = bearer([SCOPE]), bearer([OTHER_SCOPE], subject="mallory")
     paths = [

@@ -73,7 +73,7 @@ def test_admin_login_submit_status_results_tasks(
     assert "already submitted" in run(cli, "submit", str(csv_path), "--scope", SCOPE, "--preset", "fast")
     assert "waiting 2" in run(cli, "status", network)
     keys = [d["_id"] for d in hub_index.tasks.coll.find({}, {"_id": 1})]
-    complete_task(hub_index, hub_objects, keys[0], dg=-4.25, ddg=0.1, ligand="methanol")
+    complete_task(hub_index, hub_objects, keys[0], dg=-4.25, error=0.1, ligand="methanol")
     run(cli, "tasks", "cancel", keys[1])
     watched = run(cli, "status", network, "--watch", "--interval", "0.2")
     assert "complete 1" in watched and "cancelled 1" in watched

@@ -35,7 +35,7 @@ def test_submit_follow_and_fetch(
     assert [n.key for n in client.networks()] == [sub.network]
     tasks = client.tasks(sub.network, page_size=3)
     assert len(tasks) == 4
-    made = complete_task(hub_index, hub_objects, tasks[0].key, dg=-3.0, ddg=0.25, ligand="methanol")
+    made = complete_task(hub_index, hub_objects, tasks[0].key, dg=-3.0, error=0.25, ligand="methanol")
     results = client.results(sub.network)
     assert [e.dg_kcal_mol for e in results.transformations if e.n_repeats] == [-3.0]
     assert "dg_kcal_mol" in client.results_csv(sub.network).splitlines()[0]

@@ -44,7 +44,7 @@ def valid(schema: dict[str, Any], instance: Any) -> Any:
 
 def _made(hub: TestClient, index: Index, objects: ObjectStore) -> dict[str, Any]:
     sub = submit_smiles(hub, {"methanol": "CO"}).json()
-    return complete_task(index, objects, sub["tasks"][0], dg=-5.1, ddg=0.2, ligand="methanol")
+    return complete_task(index, objects, sub["tasks"][0], dg=-5.1, error=0.2, ligand="methanol")
 
 
 def test_service_info_and_authorizations(hub: TestClient) -> None:

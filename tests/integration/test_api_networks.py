@@ -141,8 +141,8 @@ def test_results_gather_repeats_as_json_and_csv(
     t_meoh = next(
         t for t in by_t if "methanol" in hub_index.db["transformations"].find_one({"_id": t})["name"]
     )
-    complete_task(hub_index, hub_objects, by_t[t_meoh][0], dg=-5.0, ddg=0.3, ligand="methanol")
-    complete_task(hub_index, hub_objects, by_t[t_meoh][1], dg=-4.0, ddg=0.4, ligand="methanol")
+    complete_task(hub_index, hub_objects, by_t[t_meoh][0], dg=-5.0, error=0.3, ligand="methanol")
+    complete_task(hub_index, hub_objects, by_t[t_meoh][1], dg=-4.0, error=0.4, ligand="methanol")
     body = hub.get(f"/api/v1/networks/{net}/results", headers=bearer([SCOPE])).json()
     rows = {r["transformation"]: r for r in body["transformations"]}
     assert rows[t_meoh]["n_repeats"] == 2 and rows[t_meoh]["n_tasks"] == 2

@@ -21,7 +21,7 @@ def test_the_page_lists_every_completed_bundle_and_its_files(
     hub: TestClient, hub_index: Index, hub_objects: ObjectStore
 ) -> None:
     sub = submit_smiles(hub, {"methanol": "CO", "ethanol": "CCO"}).json()
-    done = complete_task(hub_index, hub_objects, sub["tasks"][0], dg=-5.1, ddg=0.2, ligand="methanol")
+    done = complete_task(hub_index, hub_objects, sub["tasks"][0], dg=-5.1, error=0.2, ligand="methanol")
     link = hub.get(f"/api/v1/networks/{sub['network']}/page-link", headers=bearer([SCOPE]))
     assert link.status_code == 200
     url = urlsplit(link.json()["url"])

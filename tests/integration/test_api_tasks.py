@@ -52,7 +52,7 @@ def test_priority_and_cancel(hub: TestClient, hub_index: Index, hub_objects: Obj
     assert r.status_code == 200 and r.json()["changed"] == keys[:2]
     assert [hub_index.tasks.get(k).priority for k in keys] == [7, 7, 0, 0]
     assert hub_index.tasks.claim(limit=1)[0].key in keys[:2]  # higher priority is claimed first
-    complete_task(hub_index, hub_objects, keys[3], dg=-1.0, ddg=0.1, ligand="x")
+    complete_task(hub_index, hub_objects, keys[3], dg=-1.0, error=0.1, ligand="x")
     r = hub.post("/api/v1/tasks/cancel", json={"tasks": [keys[2], keys[3]]}, headers=H).json()
     assert r["changed"] == [keys[2]]
     assert r["skipped"][0]["task"] == keys[3] and "complete" in r["skipped"][0]["reason"]
@@ -97,7 +97,7 @@ def test_extend_moves_complete_tasks_back_to_waiting(
 ) -> None:
     _, tasks = _network(hub, repeats=1)
     done, waiting = tasks[0]["key"], tasks[1]["key"]
-    complete_task(hub_index, hub_objects, done, dg=-2.0, ddg=0.2, ligand="x")
+    complete_task(hub_index, hub_objects, done, dg=-2.0, error=0.2, ligand="x")
     r = hub.post("/api/v1/tasks/extend", json={"tasks": [done, waiting], "iterations": 500}, headers=H)
     assert r.status_code == 200 and r.json()["changed"] == [done, waiting]
     extended = hub.get(f"/api/v1/tasks/{done}", headers=H).json()

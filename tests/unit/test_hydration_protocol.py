@@ -7,8 +7,9 @@ from factories import WATER, hydration_pair, ligand
 from pydantic import ValidationError
 
 from fepflow.models import ChemicalSystem, ModelError, SmallMoleculeComponent, Transformation
-from fepflow.protocols.base import ProtocolError, gather_estimates
+from fepflow.models.results import LegSummary, TaskSummary, gather_values
 from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
+from fepflow.protocols.base import ProtocolError
 from fepflow.protocols.registry import protocol_class
 
 
@@ -82,29 +83,34 @@ def test_bad_lambda_schedules_are_refused(lambdas: dict[str, list[float]], messa
 
 
 def test_gather_combines_repeats() -> None:
-    est = gather_estimates([(-5.0, 0.2), (-5.4, 0.2), (-5.2, 0.2)])
+    est = gather_values([(-5.0, 0.2), (-5.4, 0.2), (-5.2, 0.2)])
     assert est.dg_kcal_mol == pytest.approx(-5.2)
     assert est.stdev_kcal_mol == pytest.approx(0.2)
     assert est.mbar_error_kcal_mol == pytest.approx(0.2 * 3**0.5 / 3)
     assert est.n_repeats == 3
-    single = AbsoluteHydrationProtocol.gather([{"dg_hyd_kcal_mol": -1.0, "dg_hyd_error_kcal_mol": 0.3}])
+    stored = {"protocol": "absolute-hydration", "dg_hyd_kcal_mol": -1.0, "dg_hyd_error_kcal_mol": 0.3}
+    single = AbsoluteHydrationProtocol.gather([TaskSummary.from_stored(stored)])
     assert single.stdev_kcal_mol == 0 and single.uncertainty_kcal_mol == pytest.approx(0.3)
     with pytest.raises(ValueError, match="no completed repeats"):
-        gather_estimates([])
+        gather_values([])
 
 
 def test_leg_warnings_name_what_to_distrust() -> None:
     from fepflow.protocols.common.analysis import leg_warnings
 
-    good = {
-        "min_neighbour_overlap": 0.12,
-        "forward_reverse_agree": True,
-        "equilibration_iterations": 22,
-        "n_iterations": 60,
-    }
+    good = LegSummary(
+        dg_kcal_mol=1.0,
+        dg_mbar_error_kcal_mol=0.1,
+        n_states=11,
+        min_neighbour_overlap=0.12,
+        forward_reverse_agree=True,
+        equilibration_iterations=22,
+        n_iterations=60,
+    )
     assert leg_warnings({"solvent": good, "vacuum": good}) == []
-    relaxing = {**good, "equilibration_iterations": 48}  # measured: methanol, 20 ps of NPT equilibration
-    poor = {**good, "min_neighbour_overlap": 0.028, "forward_reverse_agree": False}
+    # measured: methanol, 20 ps of NPT equilibration
+    relaxing = good.model_copy(update={"equilibration_iterations": 48})
+    poor = good.model_copy(update={"min_neighbour_overlap": 0.028, "forward_reverse_agree": False})
     assert leg_warnings({"solvent": relaxing, "vacuum": poor}) == [
         "solvent leg: equilibration detection discarded 48 of 60 iterations; equilibrate longer "
         "(simulation.equilibration_ps) or extend the task",

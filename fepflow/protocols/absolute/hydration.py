@@ -15,56 +15,18 @@ Presets: ``production`` (TIP3P, PME, 5 ns per state: for GPUs and published comp
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
+import math
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from fepflow.models.components import SmallMoleculeComponent, SolventComponent
+from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.base import (
-    Estimate,
-    Progress,
-    Protocol,
-    ProtocolError,
-    TaskResult,
-    gather_estimates,
-    run_stages,
-    task_log,
+from fepflow.protocols.absolute.settings import FAST, PRODUCTION, AbsoluteHydrationSettings
+from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
+
+IMPLICIT_SOLVENT_NOTE = (
+    "implicit GBSA-OBC2 (fast preset: for demos, not comparable with explicit-solvent benchmarks)"
 )
-from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
-
-logger = logging.getLogger(__name__)
-
-PRODUCTION: dict[str, Any] = {
-    "simulation": {
-        "timestep_fs": 4.0,
-        "hydrogen_mass_amu": 3.0,
-        "steps_per_iteration": 250,
-        "equilibration_ps": 200.0,
-        "production_iterations": 5000,
-        "checkpoint_interval_iterations": 100,
-    },
-    "system": {"solvent_model": "tip3p", "solvent_padding_nm": 1.2, "nonbonded_cutoff_nm": 0.9},
-}
-# In implicit solvent there is no solvent for the ligand's Lennard-Jones terms to be decoupled from, so
-# once the charges are off one steric step suffices. The alchemical GB force costs about 1.5 ms per step
-# even for a 6-atom molecule (Reference platform), hence short iterations.
-FAST: dict[str, Any] = {
-    "lambdas": {
-        "electrostatics": [1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
-        "sterics": [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
-    },
-    "simulation": {
-        "timestep_fs": 4.0,
-        "hydrogen_mass_amu": 3.0,
-        "steps_per_iteration": 50,
-        "equilibration_ps": 10.0,
-        "production_iterations": 200,
-        "checkpoint_interval_iterations": 50,
-    },
-    "system": {"solvent_model": "obc2"},
-    "repeats": 1,
-}
 
 
 class AbsoluteHydrationProtocol(Protocol):
@@ -114,60 +76,44 @@ class AbsoluteHydrationProtocol(Protocol):
                 f"{solvent_a.water_model}, the settings for tip3p"
             )
 
-    def run_task(
-        self,
-        transformation: Transformation,
-        *,
-        repeat: int,
-        workdir: Path,
-        platform: str | None = None,
-        extend_iterations: int = 0,
-        progress: Progress | None = None,
-        cache_dir: Path | None = None,
-        ligand_parameters: Any = None,
-        threads: int | None = None,
-    ) -> TaskResult:
-        from fepflow.engine.platforms import choose_platform
-        from fepflow.engine.storage import quiet_openmmtools_loggers
+    def legs(self, transformation: Transformation) -> Sequence[str]:
+        from fepflow.protocols.absolute.setup import LEGS
 
-        quiet_openmmtools_loggers()  # before openmmtools (and with it pymbar) is first imported
-        from fepflow.protocols.common.analysis import analyse_task
+        return LEGS
+
+    def setup(self, run: RunContext) -> dict[str, Any]:
         from fepflow.protocols.absolute.setup import run_setup
+
+        return run_setup(run, self.ligand_of(run.transformation), self.settings)
+
+    def simulate(self, run: RunContext, setup: dict[str, Any], leg: str, report: Report) -> Any:
         from fepflow.protocols.absolute.simulate import simulate_leg
 
-        self.validate(transformation)
-        ligand = self.ligand_of(transformation)
-        solvent: SolventComponent | None = transformation.state_a.solvent
-        with task_log(workdir):
-            logger.info("task %s repeat %d of %s in %s", ligand.name, repeat, transformation.key, workdir)
-            choice = choose_platform(platform, threads=threads)
-            return run_stages(
-                setup=lambda: run_setup(
-                    ligand,
-                    solvent,
-                    self.settings,
-                    workdir,
-                    cache_dir=cache_dir,
-                    ligand_parameters=ligand_parameters,
-                ),
-                legs=("solvent", "vacuum"),
-                simulate=lambda leg, report: simulate_leg(
-                    leg, workdir, self.settings, choice, extend_iterations=extend_iterations, progress=report
-                ),
-                analyse=lambda setup, outcomes, timings: analyse_task(
-                    transformation,
-                    ligand,
-                    self.settings,
-                    setup,
-                    outcomes,
-                    workdir,
-                    repeat=repeat,
-                    platform_name=choice.name,
-                    timings=timings,
-                ),
-                progress=progress,
-            )
+        return simulate_leg(run, leg, self.settings, report)
 
-    @staticmethod
-    def gather(summaries: list[dict[str, Any]]) -> Estimate:
-        return gather_estimates([(s["dg_hyd_kcal_mol"], s["dg_hyd_error_kcal_mol"]) for s in summaries])
+    def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
+        """MBAR on both legs and the bundle; ΔG_hyd = ΔG(vacuum decoupling) - ΔG(solvent decoupling)."""
+        from fepflow.protocols.common.analysis import analyse_legs, leg_warnings
+        from fepflow.protocols.common.bundle import bundle_files
+
+        ligand = self.ligand_of(run.transformation)
+        temperature = self.settings.thermo.temperature_K
+        analysed = analyse_legs(outcomes, run.bundle, temperature_K=temperature, title=ligand.name)
+        solvent, vacuum = analysed.legs["solvent"], analysed.legs["vacuum"]
+        implicit = self.settings.system.solvent_model == "obc2"
+        summary = self.task_summary(
+            run,
+            quantity="ΔG_hyd",
+            dg_kcal_mol=vacuum.dg_kcal_mol - solvent.dg_kcal_mol,
+            dg_mbar_error_kcal_mol=math.hypot(vacuum.dg_mbar_error_kcal_mol, solvent.dg_mbar_error_kcal_mol),
+            ligand=ligand.name,
+            ligand_key=ligand.key,
+            legs=analysed.legs,
+            warnings=leg_warnings(analysed.legs),
+            solvent_model=IMPLICIT_SOLVENT_NOTE
+            if implicit
+            else f"explicit {setup.get('solvent_leg', 'TIP3P')}",
+            sampling_ns_per_state=self.settings.simulation.ns_per_state,
+            setup=setup,
+        )
+        return TaskResult(summary=summary, files=bundle_files(run.workdir, analysed.files))

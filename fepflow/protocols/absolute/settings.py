@@ -1,29 +1,21 @@
-"""Settings of the absolute hydration protocol, with units in every field name."""
+"""Settings and presets of the absolute hydration protocol, with units in every field name."""
 
 from __future__ import annotations
 
 import itertools
-from typing import Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from fepflow.models.base import ModelError
+from fepflow.protocols.common.settings import ChemistrySettings, SettingsSection
 
 # Electrostatics switched off first (with sterics on), then sterics decoupled with softcore.
 DEFAULT_LAMBDA_ELECTROSTATICS = (1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 DEFAULT_LAMBDA_STERICS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.0)
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ThermodynamicSettings(_Settings):
-    temperature_K: float = Field(298.15, gt=0, description="temperature, kelvin")
-    pressure_bar: float = Field(1.01325, gt=0, description="pressure for NPT legs, bar")
-
-
-class LambdaSchedule(_Settings):
+class LambdaSchedule(SettingsSection):
     """One entry per alchemical state; state 0 is fully coupled, the last fully decoupled."""
 
     electrostatics: tuple[float, ...] = Field(DEFAULT_LAMBDA_ELECTROSTATICS, description="λ_elec per state")
@@ -53,42 +45,42 @@ class LambdaSchedule(_Settings):
         return len(self.electrostatics)
 
 
-class SimulationSettings(_Settings):
-    timestep_fs: float = Field(4.0, gt=0, le=6, description="integration step, fs (4 with HMR, 2 without)")
-    hydrogen_mass_amu: float | None = Field(3.0, gt=1, description="HMR hydrogen mass, amu; None disables")
-    collision_rate_per_ps: float = Field(1.0, gt=0, description="Langevin friction, 1/ps")
-    steps_per_iteration: int = Field(250, gt=0, description="MD steps between replica exchanges")
-    equilibration_ps: float = Field(
-        100.0, ge=0, description="MD at the fully coupled state before sampling (NPT in explicit solvent), ps"
-    )
-    production_iterations: int = Field(1000, gt=0, description="sampler iterations per state")
-    minimize_max_iterations: int = Field(
-        1000, ge=0, description="energy minimisation steps (once, before equilibration); 0 = until converged"
-    )
-    checkpoint_interval_iterations: int = Field(
-        50,
-        gt=0,
-        description="iterations between checkpoints; a resumed or extended run restarts from the last "
-        "one, so keep production_iterations (and extensions) multiples of it",
-    )
-    sampler: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
-
-
-class SystemSettings(_Settings):
-    forcefield: Literal["gaff2", "gaff"] = Field("gaff2", description="small-molecule force field")
-    charge_method: Literal["am1bcc"] = Field("am1bcc", description="partial charge method")
-    solvent_model: Literal["tip3p", "obc2"] = Field(
-        "tip3p", description="explicit TIP3P or implicit GBSA-OBC2"
-    )
-    solvent_padding_nm: float = Field(1.2, gt=0, description="water padding around the solute, nm")
-    nonbonded_cutoff_nm: float = Field(0.9, gt=0, description="real-space cutoff, nm")
-
-
-class AbsoluteHydrationSettings(_Settings):
+class AbsoluteHydrationSettings(ChemistrySettings):
     """Everything that defines an absolute hydration free energy calculation."""
 
-    thermo: ThermodynamicSettings = Field(default_factory=ThermodynamicSettings)
     lambdas: LambdaSchedule = Field(default_factory=LambdaSchedule)
-    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
-    system: SystemSettings = Field(default_factory=SystemSettings)
-    repeats: int = Field(3, ge=1, le=100, description="independent repeats per transformation")
+
+
+PRODUCTION: dict[str, Any] = {
+    "simulation": {
+        "timestep_fs": 4.0,
+        "hydrogen_mass_amu": 3.0,
+        "steps_per_iteration": 250,
+        "equilibration_ps": 200.0,
+        "production_iterations": 5000,
+        "checkpoint_interval_iterations": 100,
+    },
+    "system": {"solvent_model": "tip3p", "solvent_padding_nm": 1.2, "nonbonded_cutoff_nm": 0.9},
+}
+"""TIP3P, PME, 4 fs with HMR, 5 ns per state: for GPUs and published comparisons."""
+
+# In implicit solvent there is no solvent for the ligand's Lennard-Jones terms to be decoupled from, so
+# once the charges are off one steric step suffices. The alchemical GB force costs about 1.5 ms per step
+# even for a 6-atom molecule (Reference platform), hence short iterations.
+FAST: dict[str, Any] = {
+    "lambdas": {
+        "electrostatics": [1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
+        "sterics": [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+    },
+    "simulation": {
+        "timestep_fs": 4.0,
+        "hydrogen_mass_amu": 3.0,
+        "steps_per_iteration": 50,
+        "equilibration_ps": 10.0,
+        "production_iterations": 200,
+        "checkpoint_interval_iterations": 50,
+    },
+    "system": {"solvent_model": "obc2"},
+    "repeats": 1,
+}
+"""GBSA-OBC2 implicit solvent, minutes per molecule on 2 CPU cores: for demos (its results say so)."""

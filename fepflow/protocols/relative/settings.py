@@ -1,4 +1,4 @@
-"""Settings of the relative protocols (hydration and binding), with units in every field name.
+"""Settings and presets of the relative protocols (hydration and binding), with units in every field name.
 
 The hybrid topology has one master lambda (0 = ligand A, 1 = ligand B); the per-term lambdas follow
 from it (:mod:`fepflow.hybrid.schedule`). ``windows`` fixes the number of states; ``None`` lets the
@@ -7,17 +7,15 @@ size of the change decide (11 windows, more for larger changes).
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
-from fepflow.protocols.absolute.settings import (
-    SimulationSettings,
-    SystemSettings,
-    ThermodynamicSettings,
-    _Settings,
-)
+from fepflow.protocols.absolute.settings import PRODUCTION as ABSOLUTE_PRODUCTION
+from fepflow.protocols.common.settings import ChemistrySettings, SettingsSection
 
 
-class HybridLambdaSettings(_Settings):
+class HybridLambdaSettings(SettingsSection):
     windows: int | None = Field(
         None, ge=3, le=64, description="lambda windows; None: 11, more for big changes"
     )
@@ -26,14 +24,10 @@ class HybridLambdaSettings(_Settings):
     )
 
 
-class RelativeSettings(_Settings):
+class RelativeSettings(ChemistrySettings):
     """Everything that defines a relative free energy calculation over one edge."""
 
-    thermo: ThermodynamicSettings = Field(default_factory=ThermodynamicSettings)
     lambdas: HybridLambdaSettings = Field(default_factory=HybridLambdaSettings)
-    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
-    system: SystemSettings = Field(default_factory=SystemSettings)
-    repeats: int = Field(3, ge=1, le=100, description="independent repeats per transformation")
 
 
 class RelativeHydrationSettings(RelativeSettings):
@@ -42,3 +36,20 @@ class RelativeHydrationSettings(RelativeSettings):
 
 class RelativeBindingSettings(RelativeSettings):
     """Relative binding free energy: the hybrid in the complex and in solvent."""
+
+
+PRODUCTION: dict[str, Any] = ABSOLUTE_PRODUCTION
+"""The absolute protocol's production sampling: TIP3P, 1.2 nm padding, 4 fs HMR, 5 ns per window."""
+FAST: dict[str, Any] = {
+    "simulation": {
+        "timestep_fs": 4.0,
+        "hydrogen_mass_amu": 3.0,
+        "steps_per_iteration": 250,
+        "equilibration_ps": 20.0,
+        "production_iterations": 50,
+        "checkpoint_interval_iterations": 10,
+    },
+    "system": {"solvent_model": "tip3p", "solvent_padding_nm": 1.0, "nonbonded_cutoff_nm": 0.9},
+    "repeats": 1,
+}
+"""TIP3P, 1.0 nm padding, 50 ps per window after 20 ps of NPT."""

@@ -1,0 +1,63 @@
+"""Settings sections every chemistry protocol shares (thermodynamics, sampling, system), units in every name."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SettingsSection(BaseModel):
+    """A frozen settings section that refuses unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ThermodynamicSettings(SettingsSection):
+    temperature_K: float = Field(298.15, gt=0, description="temperature, kelvin")
+    pressure_bar: float = Field(1.01325, gt=0, description="pressure for NPT legs, bar")
+
+
+class SimulationSettings(SettingsSection):
+    timestep_fs: float = Field(4.0, gt=0, le=6, description="integration step, fs (4 with HMR, 2 without)")
+    hydrogen_mass_amu: float | None = Field(3.0, gt=1, description="HMR hydrogen mass, amu; None disables")
+    collision_rate_per_ps: float = Field(1.0, gt=0, description="Langevin friction, 1/ps")
+    steps_per_iteration: int = Field(250, gt=0, description="MD steps between replica exchanges")
+    equilibration_ps: float = Field(
+        100.0, ge=0, description="MD at the fully coupled state before sampling (NPT in explicit solvent), ps"
+    )
+    production_iterations: int = Field(1000, gt=0, description="sampler iterations per state")
+    minimize_max_iterations: int = Field(
+        1000, ge=0, description="energy minimisation steps (once, before equilibration); 0 = until converged"
+    )
+    checkpoint_interval_iterations: int = Field(
+        50,
+        gt=0,
+        description="iterations between checkpoints; a resumed or extended run restarts from the last "
+        "one, so keep production_iterations (and extensions) multiples of it",
+    )
+    sampler: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
+
+    @property
+    def ns_per_state(self) -> float:
+        """Production sampling per state, ns."""
+        return self.production_iterations * self.steps_per_iteration * self.timestep_fs * 1e-6
+
+
+class SystemSettings(SettingsSection):
+    forcefield: Literal["gaff2", "gaff"] = Field("gaff2", description="small-molecule force field")
+    charge_method: Literal["am1bcc"] = Field("am1bcc", description="partial charge method")
+    solvent_model: Literal["tip3p", "obc2"] = Field(
+        "tip3p", description="explicit TIP3P or implicit GBSA-OBC2"
+    )
+    solvent_padding_nm: float = Field(1.2, gt=0, description="water padding around the solute, nm")
+    nonbonded_cutoff_nm: float = Field(0.9, gt=0, description="real-space cutoff, nm")
+
+
+class ChemistrySettings(SettingsSection):
+    """The sections of every chemistry protocol's settings; each protocol adds its lambdas."""
+
+    thermo: ThermodynamicSettings = Field(default_factory=ThermodynamicSettings)
+    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
+    system: SystemSettings = Field(default_factory=SystemSettings)
+    repeats: int = Field(3, ge=1, le=100, description="independent repeats per transformation")

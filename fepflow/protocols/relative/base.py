@@ -1,0 +1,108 @@
+"""What the relative protocols share: a mapped ligand pair, a hybrid per leg, and one way to run them.
+
+A relative protocol says only where each leg puts the hybrid (:meth:`RelativeProtocol.hybrid_legs`:
+a water box, vacuum or the protein complex, and the leg's sign in the result) and what it requires
+of the states (:meth:`RelativeProtocol.check_states`); setup, simulation and analysis are common.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar, Literal, NamedTuple
+
+from fepflow.models.components import SmallMoleculeComponent
+from fepflow.models.transformations import Transformation
+from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
+from fepflow.protocols.relative.settings import FAST, PRODUCTION, RelativeSettings
+
+Environment = Literal["water", "vacuum", "complex"]
+"""Where a leg puts ligand A (and with it the hybrid)."""
+
+
+class HybridLeg(NamedTuple):
+    """One leg of a relative task: where ligand A (and the hybrid) is put, and the leg's sign."""
+
+    environment: Environment
+    sign: float = 1.0
+
+
+def check_pair(a: SmallMoleculeComponent, b: SmallMoleculeComponent, settings: RelativeSettings) -> None:
+    """What every relative protocol requires of a ligand pair and its settings."""
+    if a.formal_charge != b.formal_charge:
+        raise ProtocolError(
+            f"{a.name!r} ({a.formal_charge:+d}) and {b.name!r} ({b.formal_charge:+d}) differ in net charge: only "
+            "charge-conserving transformations are supported"
+        )
+    if settings.system.solvent_model != "tip3p":
+        raise ProtocolError(
+            "the relative protocols run in explicit TIP3P only (the hybrid topology has no implicit-solvent terms)"
+        )
+
+
+class RelativeProtocol(Protocol):
+    """A free energy difference A -> B through a hybrid topology over a mapped core."""
+
+    settings: RelativeSettings
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"production": PRODUCTION, "fast": FAST}
+    quantity: ClassVar[str]
+    """What a task's dg_kcal_mol is."""
+
+    @staticmethod
+    def ligands_of(transformation: Transformation) -> tuple[SmallMoleculeComponent, SmallMoleculeComponent]:
+        """The mapped small molecules of state A and state B."""
+        mapping = transformation.mapping
+        if mapping is None:
+            raise ProtocolError(
+                f"transformation {transformation.label!r} has no atom mapping; relative protocols need one "
+                "(fepflow.mapping.map_ligands or fepflow.planning.plan_network)"
+            )
+        a = transformation.state_a.components.get(mapping.component_a)
+        b = transformation.state_b.components.get(mapping.component_b)
+        if not isinstance(a, SmallMoleculeComponent) or not isinstance(b, SmallMoleculeComponent):
+            raise ProtocolError(
+                f"transformation {transformation.label!r}: the mapped components must be small molecules"
+            )
+        for side, (label, mol) in enumerate((("A", a), ("B", b))):
+            n = mol.n_atoms
+            if any(pair[side] >= n for pair in mapping.pairs):
+                raise ProtocolError(
+                    f"transformation {transformation.label!r}: mapping index beyond ligand {label}'s {n} atoms"
+                )
+        return a, b
+
+    def validate(self, transformation: Transformation) -> None:
+        a, b = self.ligands_of(transformation)
+        self.check_states(transformation, a)
+        check_pair(a, b, self.settings)
+
+    @abstractmethod
+    def check_states(self, transformation: Transformation, ligand_a: SmallMoleculeComponent) -> None:
+        """Raise :class:`ProtocolError` where the states do not fit this protocol (protein, solvent)."""
+
+    @abstractmethod
+    def hybrid_legs(self, transformation: Transformation) -> dict[str, HybridLeg]:
+        """The task's legs, by name, in the order they run."""
+
+    def task_leg(self, transformation: Transformation) -> str | None:
+        """The leg a task runs when its transformation is one leg of a larger cycle (None: all)."""
+        return None
+
+    def legs(self, transformation: Transformation) -> Sequence[str]:
+        return tuple(self.hybrid_legs(transformation))
+
+    def setup(self, run: RunContext) -> dict[str, Any]:
+        from fepflow.protocols.relative.setup import run_setup
+
+        environments = {name: leg.environment for name, leg in self.hybrid_legs(run.transformation).items()}
+        return run_setup(run, self.ligands_of(run.transformation), environments, self.settings)
+
+    def simulate(self, run: RunContext, setup: dict[str, Any], leg: str, report: Report) -> Any:
+        from fepflow.protocols.relative.simulate import simulate_leg
+
+        return simulate_leg(run, leg, setup["lambdas"], self.settings, report)
+
+    def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
+        from fepflow.protocols.relative.analysis import analyse_task
+
+        return analyse_task(self, run, setup, outcomes)
