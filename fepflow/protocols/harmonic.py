@@ -82,8 +82,9 @@ class HarmonicReferenceProtocol(Protocol):
         return {}
 
     def simulate(self, run: RunContext, setup: dict[str, Any], leg: str, report: Report) -> Any:
+        from fepflow.engine.config import SamplerConfig
         from fepflow.engine.reference import harmonic_oscillator_states
-        from fepflow.engine.sampling import SamplerConfig, run_multistate
+        from fepflow.engine.sampling import run_multistate
 
         s = self.settings
         ref = harmonic_oscillator_states(

@@ -1,0 +1,1 @@
+"""Absolute free energies: a ligand decoupled from its environment (hydration)."""

@@ -1,0 +1,1 @@
+"""What every chemistry protocol shares: settings sections, setup, simulation, per-leg analysis, bundle."""

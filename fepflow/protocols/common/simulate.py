@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import PlatformChoice, choose_platform
-from fepflow.engine.sampling import SamplerConfig
 from fepflow.protocols.common.settings import SimulationSettings
 
 SMALL_SYSTEM_ATOMS = 500

@@ -1,0 +1,1 @@
+"""Relative free energies through a hybrid topology: hydration and binding on one RelativeProtocol."""

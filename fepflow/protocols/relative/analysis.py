@@ -1,5 +1,5 @@
-"""The analyse unit of the relative protocols: MBAR per leg, the end states' dispersion correction,
-the mapping drawing and the bundle.
+"""What the relative protocols' analysis adds to the per-leg MBAR: the end states' dispersion
+correction and the drawing of the mapping.
 
     result = Σ sign(leg) (ΔG_leg(A -> B) + dispersion_leg)
 
@@ -12,24 +12,17 @@ checkpoint (the setup box when none can be read).
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from openmm import unit
 
-from fepflow.analysis.mbar import kT_kcal_per_mol
 from fepflow.engine.sampling import SamplingOutcome
 from fepflow.engine.storage import open_reporter, read_last_iteration
-from fepflow.protocols.base import RunContext, TaskResult
-from fepflow.protocols.common.analysis import analyse_legs, leg_warnings
-from fepflow.protocols.common.bundle import bundle_files
+from fepflow.models.components import SmallMoleculeComponent
+from fepflow.models.transformations import AtomMapping
 from fepflow.protocols.common.setup import SETUP_FOLDER, load_leg
-
-if TYPE_CHECKING:
-    from fepflow.protocols.relative.base import RelativeProtocol
 
 KJ_PER_KCAL = 4.184
 
@@ -70,48 +63,15 @@ def dispersion_correction(
     return correction, volume
 
 
-def analyse_task(
-    protocol: RelativeProtocol, run: RunContext, setup: dict[str, Any], outcomes: dict[str, SamplingOutcome]
-) -> TaskResult:
-    """MBAR of each leg and the bundle; the result is ``Σ sign(leg) (ΔG_leg + dispersion_leg)``."""
-    settings = protocol.settings
-    temperature = settings.thermo.temperature_K
-    analysed = analyse_legs(
-        outcomes, run.bundle, temperature_K=temperature, title=f"{setup['ligand_a']} -> {setup['ligand_b']}"
-    )
-    analysed.files.update(_mapping_drawing(protocol, run))
-    signs = {name: leg.sign for name, leg in protocol.hybrid_legs(run.transformation).items()}
-    correction, volume = dispersion_correction(run.workdir, outcomes, signs)
-    legs = analysed.legs
-    summary = protocol.task_summary(
-        run,
-        quantity=protocol.quantity,
-        dg_kcal_mol=sum(signs[name] * legs[name].dg_kcal_mol for name in legs) + correction,
-        dg_mbar_error_kcal_mol=math.sqrt(sum(legs[name].dg_mbar_error_kcal_mol ** 2 for name in legs)),
-        ligand_a=setup["ligand_a"],
-        ligand_b=setup["ligand_b"],
-        leg=protocol.task_leg(run.transformation),
-        dispersion_correction_kcal_mol=correction,
-        mean_volume_nm3=volume,
-        kT_kcal_mol=kT_kcal_per_mol(temperature),
-        sampling_ns_per_state=settings.simulation.ns_per_state,
-        legs=legs,
-        warnings=leg_warnings(legs),
-        setup=setup,
-    )
-    return TaskResult(summary=summary, files=bundle_files(run.workdir, analysed.files))
-
-
-def _mapping_drawing(protocol: RelativeProtocol, run: RunContext) -> dict[str, Path]:
-    """The atom mapping drawn into the bundle (mapping.svg)."""
+def mapping_drawing(
+    ligand_a: SmallMoleculeComponent, ligand_b: SmallMoleculeComponent, mapping: AtomMapping, bundle: Path
+) -> dict[str, Path]:
+    """The atom mapping drawn into the bundle (mapping.svg), where it can be drawn."""
     from fepflow.mapping import draw_mapping
 
-    ligand_a, ligand_b = protocol.ligands_of(run.transformation)
-    mapping = run.transformation.mapping
-    assert mapping is not None  # validated
     svg = draw_mapping(ligand_a, ligand_b, mapping)
     if not svg:
         return {}
-    path = run.bundle / "mapping.svg"
+    path = bundle / "mapping.svg"
     path.write_text(svg)
     return {"mapping.svg": path}

@@ -7,17 +7,18 @@ of the states (:meth:`RelativeProtocol.check_states`); setup, simulation and ana
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Sequence
-from typing import Any, ClassVar, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
 from fepflow.protocols.relative.settings import FAST, PRODUCTION, RelativeSettings
 
-Environment = Literal["water", "vacuum", "complex"]
-"""Where a leg puts ligand A (and with it the hybrid)."""
+if TYPE_CHECKING:
+    from fepflow.protocols.relative.setup import Environment
 
 
 class HybridLeg(NamedTuple):
@@ -103,6 +104,36 @@ class RelativeProtocol(Protocol):
         return simulate_leg(run, leg, setup["lambdas"], self.settings, report)
 
     def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
-        from fepflow.protocols.relative.analysis import analyse_task
+        """MBAR of each leg and the bundle; the result is ``Σ sign(leg) (ΔG_leg + dispersion_leg)``."""
+        from fepflow.analysis.mbar import kT_kcal_per_mol
+        from fepflow.protocols.common.analysis import analyse_legs, leg_warnings
+        from fepflow.protocols.common.bundle import bundle_files
+        from fepflow.protocols.relative.analysis import dispersion_correction, mapping_drawing
 
-        return analyse_task(self, run, setup, outcomes)
+        transformation, temperature = run.transformation, self.settings.thermo.temperature_K
+        title = f"{setup['ligand_a']} -> {setup['ligand_b']}"
+        analysed = analyse_legs(outcomes, run.bundle, temperature_K=temperature, title=title)
+        assert transformation.mapping is not None  # validated
+        analysed.files.update(
+            mapping_drawing(*self.ligands_of(transformation), transformation.mapping, run.bundle)
+        )
+        signs = {name: leg.sign for name, leg in self.hybrid_legs(transformation).items()}
+        correction, volume = dispersion_correction(run.workdir, outcomes, signs)
+        legs = analysed.legs
+        summary = self.task_summary(
+            run,
+            quantity=self.quantity,
+            dg_kcal_mol=sum(signs[name] * legs[name].dg_kcal_mol for name in legs) + correction,
+            dg_mbar_error_kcal_mol=math.sqrt(sum(legs[name].dg_mbar_error_kcal_mol ** 2 for name in legs)),
+            ligand_a=setup["ligand_a"],
+            ligand_b=setup["ligand_b"],
+            leg=self.task_leg(transformation),
+            dispersion_correction_kcal_mol=correction,
+            mean_volume_nm3=volume,
+            kT_kcal_mol=kT_kcal_per_mol(temperature),
+            sampling_ns_per_state=self.settings.simulation.ns_per_state,
+            legs=legs,
+            warnings=leg_warnings(legs),
+            setup=setup,
+        )
+        return TaskResult(summary=summary, files=bundle_files(run.workdir, analysed.files))

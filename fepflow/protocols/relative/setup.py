@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,8 +27,10 @@ from fepflow.protocols.common.setup import (
     save_leg,
     water_arguments,
 )
-from fepflow.protocols.relative.base import Environment
 from fepflow.protocols.relative.settings import RelativeSettings
+
+Environment = Literal["water", "vacuum", "complex"]
+"""Where a leg puts ligand A (and with it the hybrid)."""
 
 
 def n_unique_heavy(
