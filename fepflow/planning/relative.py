@@ -195,28 +195,20 @@ def _transformations(
 ) -> list[Transformation]:
     """One ``relative-hydration`` transformation per edge, or (with complexes) two ``relative-binding``
     ones: the complex leg and the solvent leg."""
+    legs = (
+        [(" (complex)", complexes, "relative-binding"), (" (solvent)", solvated, "relative-binding")]
+        if complexes
+        else [("", solvated, "relative-hydration")]
+    )
     transformations = []
     for (i, j), mapping in sorted(chosen.items()):
-        a, b = ligands[i].name, ligands[j].name
-        if not complexes:
+        for suffix, systems, protocol in legs:
             transformations.append(
                 Transformation(
-                    name=f"{a} -> {b}",
-                    state_a=solvated[i],
-                    state_b=solvated[j],
-                    protocol="relative-hydration",
-                    settings=settings,
-                    mapping=mapping,
-                )
-            )
-            continue
-        for leg, systems in (("complex", complexes), ("solvent", solvated)):
-            transformations.append(
-                Transformation(
-                    name=f"{a} -> {b} ({leg})",
+                    name=f"{ligands[i].name} -> {ligands[j].name}{suffix}",
                     state_a=systems[i],
                     state_b=systems[j],
-                    protocol="relative-binding",
+                    protocol=protocol,
                     settings=settings,
                     mapping=mapping,
                 )
