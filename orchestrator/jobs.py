@@ -1,8 +1,10 @@
-"""Jobs and their executors: one simulation job per way of running simulations.
+"""Jobs and their executors: one simulation job per way of running simulations, the roll-ups, and a
+check of the stores.
 
 - ``simulate``: the embedded default; the step runs inside the run worker (no second interpreter).
 - ``simulate_celery``: steps go to dagster-celery workers on queue ``gpu``, one worker per GPU.
 - ``simulate_k8s``: each step is a Kubernetes job asking for ``nvidia.com/gpu``.
+- ``update_estimates``: the roll-ups (estimates, network summaries); ``store_check``: are the stores there?
 
 The task sensor picks one with ``FEPFLOW_ORCHESTRATOR_EXECUTOR`` (read at each tick).
 """
@@ -11,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetSelection, OpExecutionContext, define_asset_job, in_process_executor, job, op
 from dagster_celery import celery_executor
 from dagster_k8s import k8s_job_executor
+
+from orchestrator.resources import IndexResource, ObjectStoreResource
 
 CELERY_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "celery.yaml"
 K8S_RUN_CONFIG = Path(__file__).resolve().parents[1] / "deploy" / "k8s-run-config.yaml"
@@ -56,3 +60,18 @@ update_estimates = define_asset_job(
 )
 
 SIMULATION_JOBS = {"in_process": "simulate", "celery": "simulate_celery", "k8s": "simulate_k8s"}
+
+
+@op(description="Ping MongoDB and round-trip a small object through the object store.")
+def check_stores(context: OpExecutionContext, index: IndexResource, objects: ObjectStoreResource) -> None:
+    with index.session() as idx:
+        idx.ping()
+        idx.ensure_indexes()
+        counts = idx.count_documents()
+    ref = objects.open().put_bytes(b"fepflow store check\n")
+    context.log.info(f"index reachable, documents per collection: {counts}; object store wrote {ref.key}")
+
+
+@job(executor_def=in_process_executor, description="Check that the index and object store are reachable.")
+def store_check() -> None:
+    check_stores()

@@ -6,6 +6,8 @@ and the remaining settings (database name, S3 endpoint and keys) are read by pyd
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster import ConfigurableResource, EnvVar
@@ -26,6 +28,15 @@ class IndexResource(ConfigurableResource):  # type: ignore[misc]
     def open(self) -> Index:
         given = {"url": self.url, "database": self.database, "timeout_ms": self.timeout_ms}
         return Index.from_settings(MongoSettings(**{k: v for k, v in given.items() if v not in (None, "")}))
+
+    @contextmanager
+    def session(self) -> Iterator[Index]:
+        """The index, closed when the block ends."""
+        index = self.open()
+        try:
+            yield index
+        finally:
+            index.close()
 
 
 class ObjectStoreResource(ConfigurableResource):  # type: ignore[misc]

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from dagster import Definitions
 
-from orchestrator.definitions import defs, store_check
+from orchestrator.definitions import defs
+from orchestrator.jobs import store_check
 from orchestrator.resources import IndexResource, ObjectStoreResource
 
 pytestmark = pytest.mark.integration

@@ -21,10 +21,9 @@ from fepflow.models.tasks import utcnow
 from fepflow.settings import ObjectStoreSettings
 from fepflow.store.index import Index
 from fepflow.store.objects import open_object_store
-from orchestrator.estimates import network_summaries, transformation_estimates
+from orchestrator.assets import network_summaries, simulation, transformation_estimates
 from orchestrator.resources import EngineResource, IndexResource, ObjectStoreResource
 from orchestrator.sensors import handle_failed_run, task_sensor
-from orchestrator.simulation import simulation
 
 pytestmark = pytest.mark.integration
 

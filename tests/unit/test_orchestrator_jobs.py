@@ -9,9 +9,9 @@ import pytest
 import yaml
 from dagster import DagsterInvalidConfigError, validate_run_config
 
+from orchestrator.assets.simulation import GPU_STEP_TAGS, simulation
 from orchestrator.definitions import defs
 from orchestrator.jobs import K8S_RUN_CONFIG, SIMULATION_JOBS, celery_executor_config
-from orchestrator.simulation import GPU_STEP_TAGS, simulation
 from orchestrator.transient import is_transient
 
 

@@ -4,6 +4,7 @@
 """
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,19 @@ def _metadata(outcome: TaskOutcome, slot_name: str | None, hub_url: str | None) 
     return meta
 
 
+def progress_logger(log: Any, every_s: float = 15.0) -> Callable[[str, int, int], None]:
+    """A progress callback that logs a unit's progress at most every ``every_s`` seconds, and its end."""
+    last_log = [0.0]
+
+    def progress(unit: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last_log[0] > every_s:
+            last_log[0] = now
+            log.info(f"{unit}: {done}/{total}")
+
+    return progress
+
+
 def simulation_checks(summary: dict[str, Any]) -> list[AssetCheckResult]:
     """Overlap and forward/reverse checks over every leg of a result summary."""
     legs: dict[str, dict[str, Any]] = summary.get("legs", {})
@@ -133,43 +147,33 @@ def simulation(
     key = context.partition_key
     settings = engine.settings()
     hub_url = OrchestratorSettings().hub_url
-    idx = index.open()
     try:
-        store = objects.open()
-        last_log = [0.0]
-
-        def progress(unit: str, done: int, total: int) -> None:
-            now = time.monotonic()
-            if done == total or now - last_log[0] > 15:
-                last_log[0] = now
-                context.log.info(f"{unit}: {done}/{total}")
-
-        with engine.allocator().acquire() as slot:
-            context.log.info(
-                f"task {key} on slot {slot.name} (device {slot.device_index}, {slot.threads} threads)"
-            )
-            outcome = execute_task(
-                idx,
-                store,
-                key,
-                work_root=Path(settings.work_dir),
-                run_id=context.run.run_id,
-                slot=slot,
-                platform=settings.platform,
-                cache_dir=Path(settings.cache_dir),
-                heartbeat_s=settings.heartbeat_s,
-                stale_after_s=settings.stale_after_s,
-                progress=progress,
-                worker=settings.worker_name,
-            )
+        with index.session() as idx:
+            store = objects.open()
+            with engine.allocator().acquire() as slot:
+                context.log.info(
+                    f"task {key} on slot {slot.name} (device {slot.device_index}, {slot.threads} threads)"
+                )
+                outcome = execute_task(
+                    idx,
+                    store,
+                    key,
+                    work_root=Path(settings.work_dir),
+                    run_id=context.run.run_id,
+                    slot=slot,
+                    platform=settings.platform,
+                    cache_dir=Path(settings.cache_dir),
+                    heartbeat_s=settings.heartbeat_s,
+                    stale_after_s=settings.stale_after_s,
+                    progress=progress_logger(context.log),
+                    worker=settings.worker_name,
+                )
     except TaskNotRunnable as exc:
         raise Failure(description=str(exc), metadata={"task": key}, allow_retries=False) from exc
     except Exception as exc:
         if is_transient(exc):
             raise RetryRequested(max_retries=3, seconds_to_wait=5) from exc
         raise
-    finally:
-        idx.close()
     return MaterializeResult(
         metadata=_metadata(outcome, slot.name, hub_url), check_results=simulation_checks(outcome.summary)
     )

@@ -1,4 +1,4 @@
-"""Sensors: the task sensor turns waiting tasks into runs; the others keep the index and Dagster in step.
+"""The task sensor: waiting tasks become runs of the simulation job, one partition each.
 
 Nothing here can launch a task twice. A task is claimed (waiting -> scheduled) by one conditional
 update before its run is requested, and its ``run_key`` is the task key plus its attempt count, which
@@ -11,27 +11,23 @@ which launches each of them exactly once.
 
 import json
 from datetime import timedelta
-from typing import Any
 
 from dagster import (
     AddDynamicPartitionsRequest,
     DagsterRunStatus,
     DefaultSensorStatus,
-    RunFailureSensorContext,
     RunRequest,
     SensorEvaluationContext,
     SensorResult,
     SkipReason,
-    run_failure_sensor,
     sensor,
 )
 
 from fepflow.models.tasks import Task, utcnow
 from fepflow.runner import requeue_stale
 from fepflow.settings import EngineSettings, OrchestratorSettings
-from fepflow.store.index import Index
 from fepflow.store.tasks import TaskQueue
-from orchestrator.jobs import SIMULATION_JOBS, simulate, simulate_celery, simulate_k8s, update_estimates
+from orchestrator.jobs import SIMULATION_JOBS, simulate, simulate_celery, simulate_k8s
 from orchestrator.partitions import tasks_partitions
 from orchestrator.resources import IndexResource
 
@@ -86,15 +82,12 @@ def task_sensor(context: SensorEvaluationContext, index: IndexResource) -> Senso
     settings = OrchestratorSettings()
     engine = EngineSettings()
     job_name = SIMULATION_JOBS[settings.executor]
-    idx = index.open()
-    try:
+    with index.session() as idx:
         requeued = requeue_stale(idx, engine.stale_after_s)
         stopped = _terminate_cancelled(context, idx.tasks)
         cutoff = utcnow() - timedelta(seconds=RESUBMIT_AFTER_S)
         pending = idx.tasks.scheduled_before(cutoff, limit=settings.batch_size)
         claimed = idx.tasks.claim(limit=settings.batch_size)
-    finally:
-        idx.close()
     tasks = pending + claimed
     cursor = json.loads(context.cursor) if context.cursor else {"scheduled": 0}
     cursor["scheduled"] = int(cursor.get("scheduled", 0)) + len(claimed)
@@ -115,58 +108,3 @@ def task_sensor(context: SensorEvaluationContext, index: IndexResource) -> Senso
             )
         ],
     )
-
-
-@run_failure_sensor(
-    name="simulation_failure_sensor",
-    monitored_jobs=[simulate, simulate_celery, simulate_k8s],
-    default_status=DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=5,
-    description="A simulation run that failed while its task was still running (its worker died) "
-    "puts the task back in waiting, to resume from its checkpoint, up to FEPFLOW_ENGINE_MAX_ATTEMPTS.",
-)
-def simulation_failure_sensor(context: RunFailureSensorContext, index: IndexResource) -> None:
-    key = context.dagster_run.tags.get("fepflow/task") or context.dagster_run.tags.get("dagster/partition")
-    if not key:
-        return
-    idx = index.open()
-    try:
-        handle_failed_run(idx, key, context.dagster_run.run_id, EngineSettings().max_attempts, context.log)
-    finally:
-        idx.close()
-
-
-def handle_failed_run(idx: Index, key: str, run_id: str, max_attempts: int, log: Any) -> str:
-    """Fail and (attempts permitting) requeue a task its failed run left ``running`` (the task
-    queue's policy, :meth:`TaskQueue.fail_dead_run`); log and say what was done."""
-    failure = idx.tasks.fail_dead_run(key, run_id, max_attempts=max_attempts)
-    if failure.outcome == "error":
-        log.warning(f"task {key}: run {run_id} failed; {failure.attempts} attempts made, left in error")
-    elif failure.outcome == "requeued":
-        log.info(
-            f"task {key}: run {run_id} failed mid-simulation; back to waiting, it resumes from its checkpoint"
-        )
-    return failure.outcome
-
-
-@sensor(
-    name="estimates_sensor",
-    job=update_estimates,
-    minimum_interval_seconds=15,
-    default_status=DefaultSensorStatus.RUNNING,
-    description="Refreshes the estimates and network summaries when new results have been indexed.",
-)
-def estimates_sensor(context: SensorEvaluationContext, index: IndexResource) -> RunRequest | SkipReason:
-    idx = index.open()
-    try:
-        completion = idx.tasks.last_completion()
-    finally:
-        idx.close()
-    if completion is None:
-        return SkipReason("no results yet")
-    n_complete, finished_at = completion
-    mark = f"{n_complete}@{finished_at}"
-    if mark == context.cursor:
-        return SkipReason("no new results")
-    context.update_cursor(mark)
-    return RunRequest(run_key=mark)
