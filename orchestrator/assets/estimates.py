@@ -1,5 +1,7 @@
 """Downstream of the simulations: the estimate of each transformation from its completed repeats."""
 
+from typing import Any
+
 from dagster import AssetExecutionContext, Backoff, MaterializeResult, MetadataValue, RetryPolicy, asset
 
 from fepflow.store.rollups import update_estimates
@@ -7,6 +9,9 @@ from orchestrator.resources import IndexResource
 
 STORE_RETRY = RetryPolicy(max_retries=3, delay=2, backoff=Backoff.EXPONENTIAL)
 """The roll-ups only read and write MongoDB: a brief outage is retried."""
+
+ROLLUP: dict[str, Any] = {"group_name": "estimates", "retry_policy": STORE_RETRY, "kinds": {"mongodb"}}
+"""What every roll-up asset is: in the estimates group, on MongoDB, retried through brief outages."""
 
 
 def markdown_table(columns: list[str], rows: list[str]) -> MetadataValue:
@@ -19,9 +24,7 @@ def markdown_table(columns: list[str], rows: list[str]) -> MetadataValue:
 
 @asset(
     deps=["simulation"],
-    group_name="estimates",
-    retry_policy=STORE_RETRY,
-    kinds={"mongodb"},
+    **ROLLUP,
     description="ΔG per transformation: its completed repeats gathered by the protocol (mean, spread, MBAR error).",
 )
 def transformation_estimates(context: AssetExecutionContext, index: IndexResource) -> MaterializeResult:

@@ -3,15 +3,13 @@
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
 from fepflow.store.rollups import update_network_summaries
-from orchestrator.assets.estimates import STORE_RETRY, markdown_table, transformation_estimates
+from orchestrator.assets.estimates import ROLLUP, markdown_table, transformation_estimates
 from orchestrator.resources import IndexResource
 
 
 @asset(
     deps=[transformation_estimates],
-    group_name="estimates",
-    retry_policy=STORE_RETRY,
-    kinds={"mongodb"},
+    **ROLLUP,
     description="Per network: tasks by state, fraction complete and its transformations' estimates.",
 )
 def network_summaries(context: AssetExecutionContext, index: IndexResource) -> MaterializeResult:
