@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import AuthSettingsDep, ClaimsDep, IdentitiesDep, unauthorized
-from fepflow.auth.tokens import encode_token
 from fepflow.hub.schemas import Token, WhoAmI
 from fepflow.settings import AuthSettings
 from fepflow.store.identities import Identity
@@ -18,20 +17,8 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 def issue(identity: Identity, auth: AuthSettings) -> Token:
-    ttl = timedelta(minutes=auth.token_ttl_min)
-    token, expires = encode_token(
-        identity.identifier,
-        list(identity.scopes),
-        secret=auth.secret_key.get_secret_value(),
-        algorithm=auth.algorithm,
-        ttl=ttl,
-    )
-    return Token(
-        access_token=token,
-        expires_in=int(ttl.total_seconds()),
-        expires_at=expires,
-        identity=identity.identifier,
-        scopes=list(identity.scopes),
+    return Token.issue(
+        identity.identifier, list(identity.scopes), auth, timedelta(minutes=auth.token_ttl_min)
     )
 
 

@@ -10,7 +10,6 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
-from fepflow.auth.tokens import encode_token
 from fepflow.hub.schemas import Token
 from fepflow.hub.token_file import default_token_file, save_token
 from fepflow.settings import AuthSettings
@@ -36,23 +35,6 @@ def ensure_local_identity(
     identity = index.identities.add(
         identifier, secrets.token_urlsafe(32), LOCAL_SCOPES, kind="local", replace=True
     )
-    token, expires = encode_token(
-        identity.identifier,
-        list(identity.scopes),
-        secret=auth.secret_key.get_secret_value(),
-        algorithm=auth.algorithm,
-        ttl=ttl,
-    )
     path = token_file or default_token_file()
-    save_token(
-        path,
-        hub_url.rstrip("/"),
-        Token(
-            access_token=token,
-            expires_in=int(ttl.total_seconds()),
-            expires_at=expires,
-            identity=identity.identifier,
-            scopes=list(identity.scopes),
-        ),
-    )
+    save_token(path, hub_url.rstrip("/"), Token.issue(identity.identifier, list(identity.scopes), auth, ttl))
     return path

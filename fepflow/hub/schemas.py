@@ -10,12 +10,14 @@ hub that added fields. The estimate row and a molecule's value are the result mo
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from fepflow.auth.tokens import encode_token
 from fepflow.models.results import EstimateRow, MoleculeValue
+from fepflow.settings import AuthSettings
 
 API_PREFIX = "/api/v1"
 """Where the hub's own endpoints live."""
@@ -49,6 +51,24 @@ class Token(Answer):
     expires_at: datetime
     identity: str
     scopes: list[str]
+
+    @classmethod
+    def issue(cls, identifier: str, scopes: list[str], auth: AuthSettings, ttl: timedelta) -> Token:
+        """A signed access token for ``identifier`` with ``scopes``, valid for ``ttl``."""
+        token, expires = encode_token(
+            identifier,
+            list(scopes),
+            secret=auth.secret_key.get_secret_value(),
+            algorithm=auth.algorithm,
+            ttl=ttl,
+        )
+        return cls(
+            access_token=token,
+            expires_in=int(ttl.total_seconds()),
+            expires_at=expires,
+            identity=identifier,
+            scopes=list(scopes),
+        )
 
 
 class WhoAmI(Answer):
