@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +63,11 @@ def pairs_against(rows: Sequence[MoleculeRow], reference: str) -> list[tuple[flo
     return out
 
 
+def _known(values: Iterable[float | None]) -> list[float]:
+    """The values that are known (the rows plotted were chosen for having them)."""
+    return [v for v in values if v is not None]
+
+
 def correlation_png(rows: Sequence[MoleculeRow], *, title: str = "ΔG, computed vs experiment") -> bytes:
     """Computed against experimental values (error bars: the computed uncertainty), with y = x and
     a ±1 kcal/mol band; published calculated values as open markers where given."""
@@ -76,8 +81,8 @@ def correlation_png(rows: Sequence[MoleculeRow], *, title: str = "ΔG, computed 
     ax.fill_between([lo, hi], [lo - 1, hi - 1], [lo + 1, hi + 1], color="0.9", label="±1 kcal/mol")
     ax.plot([lo, hi], [lo, hi], color="0.4", lw=1)
     ax.errorbar(
-        [r.experiment_kcal_mol for r in have],
-        [r.dg_kcal_mol for r in have],
+        _known(r.experiment_kcal_mol for r in have),
+        _known(r.dg_kcal_mol for r in have),
         yerr=[r.uncertainty_kcal_mol or 0.0 for r in have],
         fmt="o",
         color="tab:blue",
@@ -87,8 +92,8 @@ def correlation_png(rows: Sequence[MoleculeRow], *, title: str = "ΔG, computed 
     published = [r for r in have if r.published_kcal_mol is not None]
     if published:
         ax.plot(
-            [r.experiment_kcal_mol for r in published],
-            [r.published_kcal_mol for r in published],
+            _known(r.experiment_kcal_mol for r in published),
+            _known(r.published_kcal_mol for r in published),
             "s",
             mfc="none",
             color="tab:orange",
