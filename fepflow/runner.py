@@ -29,11 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from fepflow.engine.slots import Slot
+from fepflow.models.protocol_registry import protocol_class
 from fepflow.models.results import TaskSummary
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import ResultRef, Task, utcnow
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.registry import protocol_class
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 from fepflow.store.publish import publish_result

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fepflow.models.base import KeyedModel, ModelError
+from fepflow.models.protocol_registry import normalise_settings
 from fepflow.models.systems import ChemicalSystem
-from fepflow.protocols.registry import normalise_settings
 
 
 class AtomMapping(BaseModel):

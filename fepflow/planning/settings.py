@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fepflow.protocols.registry import protocol_class
+from fepflow.models.protocol_registry import protocol_class
 
 
 def protocol_settings(

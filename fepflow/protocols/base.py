@@ -29,10 +29,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel
 
 from fepflow.models.base import ModelError
+from fepflow.models.protocol_registry import normalise_settings
 from fepflow.models.results import Estimate, TaskSummary, gather
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.common.bundle import versions, write_summary
-from fepflow.protocols.registry import normalise_settings
 
 if TYPE_CHECKING:
     from fepflow.engine.platforms import PlatformChoice

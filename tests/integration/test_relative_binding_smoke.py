@@ -20,9 +20,9 @@ from fepflow.chemistry.mol2 import parse_mol2
 from fepflow.data import t4l99a
 from fepflow.data.freesolv import published_parameters
 from fepflow.models import SmallMoleculeComponent
+from fepflow.models.protocol_registry import protocol_class
 from fepflow.planning import plan_network
 from fepflow.protocols.base import ProtocolError
-from fepflow.protocols.registry import protocol_class
 from fepflow.protocols.relative.binding import RelativeBindingProtocol
 
 SMOKE = {

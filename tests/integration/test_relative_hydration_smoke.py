@@ -14,9 +14,9 @@ import pytest
 
 from fepflow.data.freesolv import published_parameters
 from fepflow.models import SmallMoleculeComponent
+from fepflow.models.protocol_registry import protocol_class
 from fepflow.planning import plan_network
 from fepflow.protocols.base import ProtocolError
-from fepflow.protocols.registry import protocol_class
 from fepflow.protocols.relative.hydration import RelativeHydrationProtocol
 
 SMOKE = {

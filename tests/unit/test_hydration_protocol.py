@@ -7,10 +7,10 @@ from factories import WATER, hydration_pair, ligand
 from pydantic import ValidationError
 
 from fepflow.models import ChemicalSystem, ModelError, SmallMoleculeComponent, Transformation
+from fepflow.models.protocol_registry import protocol_class
 from fepflow.models.results import LegSummary, TaskSummary, gather_values
 from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
 from fepflow.protocols.base import ProtocolError
-from fepflow.protocols.registry import protocol_class
 
 
 def _edge(smiles: str, name: str, **settings: object) -> Transformation:

@@ -1,5 +1,8 @@
 """Protocol names and their settings models, loaded on first use (no import-time side effects).
 
+It lives with the model because a transformation normalises its protocol's settings when it is made;
+the protocol modules are named here as strings, so the model never imports the protocols.
+
 A transformation stores its protocol's settings with every default written out, so a setting left
 out and the same default given explicitly produce one content key.
 """
