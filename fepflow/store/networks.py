@@ -13,11 +13,12 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.collection import Collection
 
 from fepflow.auth.scopes import scopes_filter
+from fepflow.models.network_results import ExperimentalValue
 from fepflow.store.batched import find_in
 from fepflow.store.pages import Page, page_query
 
-SUMMARY = {"data": 0}
-"""Every field of a network document but the model itself."""
+SUMMARY = {"data": 0, "experimental": 0}
+"""Every field of a network document but the model itself (and its experimental values)."""
 
 
 class NetworkIndex:
@@ -50,6 +51,23 @@ class NetworkIndex:
         return {
             str(d["_id"]): list(d.get("scopes", [])) for d in find_in(self.coll, "_id", keys, {"scopes": 1})
         }
+
+    def set_experimental(self, network_key: str, values: Sequence[ExperimentalValue]) -> None:
+        """Store the measured values of the network's ligands on its document (replacing any before).
+
+        Raises KeyError when there is no such network; a resubmission of the network keeps them."""
+        docs = [ExperimentalValue.model_validate(v).model_dump() for v in values]
+        names = [d["ligand"] for d in docs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"experimental values given twice for: {', '.join(duplicates)}")
+        if self.coll.update_one({"_id": network_key}, {"$set": {"experimental": docs}}).matched_count == 0:
+            raise KeyError(f"no network {network_key!r}")
+
+    def experimental(self, network_key: str) -> list[ExperimentalValue]:
+        """The measured values stored for the network's ligands (none when none were given)."""
+        doc = self.coll.find_one({"_id": network_key}, {"experimental": 1}) or {}
+        return [ExperimentalValue.model_validate(d) for d in doc.get("experimental") or []]
 
     def page(
         self,
