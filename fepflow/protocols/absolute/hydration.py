@@ -10,7 +10,8 @@ Units of one task (one repeat), each resumable from what it left on disk:
     analyse  MBAR of each leg, ΔG_hyd with its error, plots and the result bundle
 
 Presets: ``production`` (TIP3P, PME, 5 ns per state: for GPUs and published comparisons) and ``fast``
-(GBSA-OBC2 implicit solvent, minutes per molecule on 2 CPU cores: for demos; its results say so).
+(GBSA-OBC2 implicit solvent, minutes per molecule on 2 CPU cores: for demos; its results say so);
+``smoke`` (3 states, 0.08 ps per state: mechanics only, numbers meaningless).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, ClassVar
 
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
-from fepflow.protocols.absolute.settings import FAST, PRODUCTION, AbsoluteHydrationSettings
+from fepflow.protocols.absolute.settings import FAST, PRODUCTION, SMOKE, AbsoluteHydrationSettings
 from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
 
 IMPLICIT_SOLVENT_NOTE = (
@@ -34,7 +35,7 @@ class AbsoluteHydrationProtocol(Protocol):
 
     name: ClassVar[str] = "absolute-hydration"
     settings_model = AbsoluteHydrationSettings
-    presets: ClassVar[dict[str, dict[str, Any]]] = {"production": PRODUCTION, "fast": FAST}
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"production": PRODUCTION, "fast": FAST, "smoke": SMOKE}
     settings: AbsoluteHydrationSettings
 
     @staticmethod

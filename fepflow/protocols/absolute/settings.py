@@ -84,3 +84,20 @@ FAST: dict[str, Any] = {
     "repeats": 1,
 }
 """GBSA-OBC2 implicit solvent, minutes per molecule on 2 CPU cores: for demos (its results say so)."""
+
+SMOKE: dict[str, Any] = {
+    "lambdas": {"electrostatics": [1.0, 0.0, 0.0], "sterics": [1.0, 1.0, 0.0]},
+    "simulation": {
+        "timestep_fs": 2.0,
+        "hydrogen_mass_amu": None,
+        "steps_per_iteration": 10,
+        "equilibration_ps": 0.02,
+        "production_iterations": 4,
+        "checkpoint_interval_iterations": 2,
+        "minimize_max_iterations": 200,
+    },
+    "system": {"solvent_model": "obc2"},
+    "repeats": 1,
+}
+"""Mechanics only, numbers meaningless (:func:`fepflow.models.smoke.is_smoke` says so): implicit
+solvent, 3 states, 4 iterations of 10 steps of 2 fs (0.08 ps per state)."""

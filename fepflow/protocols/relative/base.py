@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import Protocol, ProtocolError, Report, RunContext, TaskResult
-from fepflow.protocols.relative.settings import FAST, PRODUCTION, RelativeSettings
+from fepflow.protocols.relative.settings import FAST, PRODUCTION, SMOKE, RelativeSettings
 
 if TYPE_CHECKING:
     from fepflow.protocols.relative.setup import Environment
@@ -45,7 +45,7 @@ class RelativeProtocol(Protocol):
     """A free energy difference A -> B through a hybrid topology over a mapped core."""
 
     settings: RelativeSettings
-    presets: ClassVar[dict[str, dict[str, Any]]] = {"production": PRODUCTION, "fast": FAST}
+    presets: ClassVar[dict[str, dict[str, Any]]] = {"production": PRODUCTION, "fast": FAST, "smoke": SMOKE}
     quantity: ClassVar[str]
     """What a task's dg_kcal_mol is."""
 

@@ -11,7 +11,8 @@ Units of one task (one repeat), each resumable from what it left on disk:
 
 The transformation must carry an atom mapping (:func:`fepflow.mapping.map_ligands`, or
 :func:`fepflow.planning.plan_network`). Presets: ``production`` (TIP3P, 1.2 nm padding, 5 ns per
-window: GPUs) and ``fast`` (TIP3P, 1.0 nm padding, 50 ps per window after 20 ps of NPT). Measured
+window: GPUs), ``fast`` (TIP3P, 1.0 nm padding, 50 ps per window after 20 ps of NPT) and ``smoke``
+(3 windows, 0.08 ps per window: mechanics only, numbers meaningless). Measured
 for ethane -> methanol (1,468 atoms in the solvent leg, 11 windows, CPU platform, one thread): 52 ns/day
 summed over the windows, so about 15 minutes for the fast solvent leg (25-30 with the 2-core machine
 shared); the vacuum leg takes seconds. Implicit solvent is not offered:
@@ -26,9 +27,9 @@ from fepflow.models.components import SmallMoleculeComponent
 from fepflow.models.transformations import Transformation
 from fepflow.protocols.base import ProtocolError
 from fepflow.protocols.relative.base import HybridLeg, RelativeProtocol
-from fepflow.protocols.relative.settings import FAST, PRODUCTION, RelativeHydrationSettings
+from fepflow.protocols.relative.settings import FAST, PRODUCTION, SMOKE, RelativeHydrationSettings
 
-__all__ = ["FAST", "PRODUCTION", "RelativeHydrationProtocol"]
+__all__ = ["FAST", "PRODUCTION", "SMOKE", "RelativeHydrationProtocol"]
 
 
 class RelativeHydrationProtocol(RelativeProtocol):

@@ -53,3 +53,20 @@ FAST: dict[str, Any] = {
     "repeats": 1,
 }
 """TIP3P, 1.0 nm padding, 50 ps per window after 20 ps of NPT."""
+SMOKE: dict[str, Any] = {
+    "lambdas": {"windows": 3},
+    "simulation": {
+        "timestep_fs": 2.0,
+        "hydrogen_mass_amu": None,
+        "steps_per_iteration": 10,
+        "equilibration_ps": 0.02,
+        "production_iterations": 4,
+        "checkpoint_interval_iterations": 2,
+        "minimize_max_iterations": 200,
+    },
+    "system": {"solvent_padding_nm": 0.6, "nonbonded_cutoff_nm": 0.6},
+    "repeats": 1,
+}
+"""Mechanics only, numbers meaningless (:func:`fepflow.models.smoke.is_smoke` says so): 3 windows, 4
+iterations of 10 steps of 2 fs (0.08 ps per window), 0.6 nm of water: a campaign through the stack on
+a CPU in minutes."""
