@@ -1,6 +1,6 @@
 """The relative binding protocol at smoke length: benzene -> toluene in T4 lysozyme L99A and in water.
 
-Both legs run a few iterations on the CPU (mechanics, not a free energy): setup with tleap
+Both legs run the ``smoke`` preset on the CPU (mechanics, not a free energy): setup with tleap
 (ff14SB protein, published GAFF ligands), hybrid, sampling, analysis, and ΔΔG = complex - solvent
 from the network's two transformations. The protein is openmmtools' packaged T4L99A structure;
 benzene is posed on the packaged p-xylene's ring.
@@ -25,20 +25,7 @@ from fepflow.planning import plan_network
 from fepflow.protocols.base import ProtocolError
 from fepflow.protocols.relative.binding import RelativeBindingProtocol
 
-SMOKE = {
-    "lambdas": {"windows": 3},
-    "simulation": {
-        "timestep_fs": 2.0,
-        "hydrogen_mass_amu": None,
-        "steps_per_iteration": 5,
-        "equilibration_ps": 0.02,
-        "production_iterations": 2,
-        "checkpoint_interval_iterations": 1,
-        "minimize_max_iterations": 500,
-    },
-    "system": {"solvent_padding_nm": 0.6, "nonbonded_cutoff_nm": 0.8},
-    "repeats": 1,
-}
+SMOKE = RelativeBindingProtocol.preset_settings("smoke")
 
 
 def posed_benzene() -> SmallMoleculeComponent:
