@@ -4,7 +4,8 @@ The one definition of what the hub serves at ``GET /networks/{key}/estimates``, 
 estimate asset stores, what ``fepflow results --by ligand|edge`` prints and what the results page
 draws. All values in kcal/mol. Edge values are ``ΔΔG(A -> B) = G_B - G_A``: for relative binding the
 complex leg minus the solvent leg, for relative hydration the transformation's own value; the
-uncertainty quoted is the larger of the repeats' standard error and the MBAR error.
+uncertainty quoted is, per leg, the larger of the repeats' standard error and the MBAR error, the
+legs (independent) added in quadrature.
 
 Ligand values are maximum-likelihood estimates from every edge (:mod:`fepflow.analysis.network`):
 centred on zero, or, when experimental values are given, shifted so that their mean over the ligands
@@ -30,13 +31,16 @@ class EdgeEstimate(BaseModel):
     ligand_a: str
     ligand_b: str
     ddg_kcal_mol: float | None = Field(None, description="ΔΔG(A -> B); None until every leg has a result")
-    uncertainty_kcal_mol: float | None = Field(None, description="max(repeat standard error, MBAR error)")
+    uncertainty_kcal_mol: float | None = Field(
+        None, description="per leg max(repeat standard error, MBAR error), legs in quadrature"
+    )
     stdev_kcal_mol: float | None = Field(None, description="spread of the repeats (legs combined)")
     mbar_error_kcal_mol: float | None = Field(None, description="MBAR error of the mean, legs combined")
     n_repeats: int = Field(0, description="fewest completed repeats over the edge's legs")
     legs: dict[str, str] = Field(default_factory=dict, description="leg name -> transformation key")
     experimental_ddg_kcal_mol: float | None = None
     experimental_uncertainty_kcal_mol: float | None = None
+    on_unclosed_cycle: bool = Field(False, description="lies on a cycle that does not close within 2σ")
 
 
 class LigandEstimate(BaseModel):
@@ -49,6 +53,9 @@ class LigandEstimate(BaseModel):
     experimental_uncertainty_kcal_mol: float | None = None
     rank: int | None = Field(None, description="1 = most favourable computed ΔG")
     connected: bool = Field(True, description="False when no computed edge links it to the rest")
+    awaiting_results: bool = Field(
+        False, description="not connected yet, but edges whose tasks are still to finish would connect it"
+    )
 
 
 class CycleClosureEstimate(BaseModel):
