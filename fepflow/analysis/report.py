@@ -125,7 +125,8 @@ def correlation_png(rows: Sequence[MoleculeRow], *, title: str = "ΔG, computed 
     return buffer.getvalue()
 
 
-def _num(value: float | None, signed: bool = True) -> str:
+def number(value: float | None, signed: bool = True) -> str:
+    """A value in kcal/mol as the pages print it (two decimals, signed unless told; "–" for None)."""
     if value is None:
         return "–"
     return f"{value:+.2f}" if signed else f"{value:.2f}"
@@ -135,6 +136,35 @@ def _num(value: float | None, signed: bool = True) -> str:
 class PageFigure:
     caption: str
     src: str
+
+
+PAGE_STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
+    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:first-child{text-align:left}"
+    "figure{display:inline-block;margin:.5em}img{max-width:32em}.sub,.note{color:#555}"
+)
+"""The pages' common style sheet."""
+
+
+def figure_html(fig: PageFigure, css_class: str = "") -> str:
+    """An image with its caption; ``onload`` records the decoded width, so that a headless browser's
+    DOM dump shows which plots rendered."""
+    e = html.escape
+    klass = f" class='{e(css_class)}'" if css_class else ""
+    return (
+        f"<figure{klass}><img src='{e(fig.src)}' alt='{e(fig.caption)}' "
+        "onload='this.dataset.rendered=this.naturalWidth'>"
+        f"<figcaption>{e(fig.caption)}</figcaption></figure>"
+    )
+
+
+def links_html(links: Sequence[tuple[str, str]]) -> str:
+    """The result files' download links (label, href), under their heading; empty without any."""
+    if not links:
+        return ""
+    e = html.escape
+    items = "".join(f"<li><a href='{e(href)}'>{e(label)}</a></li>" for label, href in links)
+    return f"<h2>Result data (GA4GH DRS)</h2><ul id='drs'>{items}</ul>"
 
 
 def render_html(
@@ -159,8 +189,8 @@ def render_html(
     ]
     for r in rows:
         body.append(
-            f"<tr><td>{e(r.name)}</td><td>{_num(r.dg_kcal_mol)}</td><td>{_num(r.uncertainty_kcal_mol, False)}</td>"
-            f"<td>{_num(r.published_kcal_mol)}</td><td>{_num(r.experiment_kcal_mol)}</td></tr>"
+            f"<tr><td>{e(r.name)}</td><td>{number(r.dg_kcal_mol)}</td><td>{number(r.uncertainty_kcal_mol, False)}</td>"
+            f"<td>{number(r.published_kcal_mol)}</td><td>{number(r.experiment_kcal_mol)}</td></tr>"
         )
     body.append("</tbody></table>")
     for reference in ("experiment", "published"):
@@ -171,24 +201,11 @@ def render_html(
                 f"over {stats.n} molecules</p>"
             )
     body += [f"<p class='note'>{e(n)}</p>" for n in notes]
-    for fig in figures:
-        # onload records the decoded width: a headless browser's DOM dump then shows which plots rendered
-        body.append(
-            f"<figure><img src='{e(fig.src)}' alt='{e(fig.caption)}' onload='this.dataset.rendered=this.naturalWidth'>"
-            f"<figcaption>{e(fig.caption)}</figcaption></figure>"
-        )
-    if links:
-        body.append("<h2>Result data (GA4GH DRS)</h2><ul id='drs'>")
-        body += [f"<li><a href='{e(href)}'>{e(label)}</a></li>" for label, href in links]
-        body.append("</ul>")
-    style = (
-        "body{font-family:system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:right}td:first-child{text-align:left}"
-        "figure{display:inline-block;margin:.5em}img{max-width:32em}.sub,.note{color:#555}"
-    )
+    body += [figure_html(fig) for fig in figures]
+    body.append(links_html(links))
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>"
-        f"<style>{style}</style></head><body>{''.join(body)}</body></html>"
+        f"<style>{PAGE_STYLE}</style></head><body>{''.join(body)}</body></html>"
     )
 
 

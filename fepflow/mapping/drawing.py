@@ -1,4 +1,5 @@
-"""An SVG of two ligands side by side, mapped heavy atoms highlighted in the same colour.
+"""An SVG of two ligands side by side, mapped heavy atoms highlighted in the same colour (and of one
+ligand alone, for tables).
 
 Hydrogens are not drawn (a mapped heavy atom carries its mapped hydrogens). B's 2D depiction is laid
 out with its mapped atoms at the coordinates of their partners in A, so the common core looks the
@@ -91,6 +92,25 @@ def draw_mapping(
     # RDKit draws text as paths: a <title> keeps the legend readable by people and programs
     title = escape(" | ".join(legends))
     head, sep, tail = _split_after_svg_tag(svg)
+    return f"{head}{sep}<title>{title}</title>\n{tail}"
+
+
+def draw_molecule(molecule: SmallMoleculeComponent, *, size: tuple[int, int] = (180, 130)) -> str:
+    """SVG text of ``molecule``'s 2-D depiction (heavy atoms, transparent background), titled with its
+    name."""
+    from rdkit.Chem import rdDepictor
+    from rdkit.Chem.Draw import rdMolDraw2D
+
+    mol = _depiction(molecule)
+    rdDepictor.SetPreferCoordGen(True)
+    rdDepictor.Compute2DCoords(mol)
+    drawer = rdMolDraw2D.MolDraw2DSVG(*size)
+    options: Any = drawer.drawOptions()
+    options.clearBackground = False
+    drawer.DrawMolecule(mol)
+    drawer.FinishDrawing()
+    head, sep, tail = _split_after_svg_tag(str(drawer.GetDrawingText()))
+    title = escape(molecule.name).encode("ascii", "xmlcharrefreplace").decode()  # the SVG says iso-8859-1
     return f"{head}{sep}<title>{title}</title>\n{tail}"
 
 
