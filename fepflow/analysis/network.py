@@ -91,7 +91,8 @@ class NetworkEstimate:
         return float(self.values[j] - self.values[i]), float(math.sqrt(max(var, 0.0)))
 
 
-def _components(n: int, edges: Sequence[tuple[int, int]]) -> list[list[int]]:
+def components(n: int, edges: Sequence[tuple[int, int]]) -> list[list[int]]:
+    """Connected groups of the nodes ``0 .. n-1`` joined by ``edges``, each sorted, by first node."""
     adjacency: dict[int, set[int]] = {i: set() for i in range(n)}
     for i, j in edges:
         adjacency[i].add(j)
@@ -195,7 +196,7 @@ def estimate_network(
     index = {x: i for i, x in enumerate(order)}
     n = len(order)
     pairs = [(index[e.a], index[e.b]) for e in parsed]
-    groups = _components(n, pairs)
+    groups = components(n, pairs)
     if len(groups) > 1:
         listed = "; ".join(", ".join(order[i] for i in g) for g in groups)
         raise ValueError(f"the edges leave {len(groups)} disconnected groups of ligands: {listed}")
@@ -268,7 +269,8 @@ def _absolute(
     return absolute
 
 
-def _ligand_names(transformation: Transformation) -> tuple[str, str]:
+def ligand_names(transformation: Transformation) -> tuple[str, str]:
+    """The names of the ligands a relative transformation turns into each other (A, B)."""
     mapping = transformation.mapping
     if mapping is not None:
         a = transformation.state_a.components.get(mapping.component_a)
@@ -278,30 +280,78 @@ def _ligand_names(transformation: Transformation) -> tuple[str, str]:
     return transformation.state_a.name, transformation.state_b.name
 
 
+LEGS = {"relative-binding": ("complex", "solvent"), "relative-hydration": ("hydration",)}
+"""The legs whose results make one edge's ΔΔG, per relative protocol."""
+LEG_SIGN = {"complex": 1.0, "solvent": -1.0, "hydration": 1.0}
+"""How each leg enters the edge's ΔΔG: ΔΔG_bind = complex - solvent; ΔΔG_hyd is the transformation's."""
+
+
+@dataclass(frozen=True)
+class NetworkEdge:
+    """One edge ``a -> b`` between ligands and the transformations (legs) that measure it."""
+
+    a: str
+    b: str
+    protocol: str
+    legs: dict[str, tuple[str, float]]
+    """leg name -> (transformation key, sign of its value in ΔΔG(a -> b))"""
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Legs the protocol needs that the network has no transformation for."""
+        return tuple(leg for leg in LEGS[self.protocol] if leg not in self.legs)
+
+    def combine(self, values: Mapping[str, tuple[float, float]]) -> tuple[float, float] | None:
+        """ΔΔG(a -> b) and its σ from ``{transformation key: (value, σ)}`` of its legs (legs are
+        independent: σ² adds); None while a leg has no value."""
+        if self.missing or any(key not in values for key, _ in self.legs.values()):
+            return None
+        value = sum(sign * values[key][0] for key, sign in self.legs.values())
+        sigma = math.sqrt(sum(values[key][1] ** 2 for key, _ in self.legs.values()))
+        return float(value), sigma
+
+
+def network_edges(network: AlchemicalNetwork) -> tuple[list[NetworkEdge], list[str]]:
+    """The network's relative transformations grouped into edges between ligands, in the order of
+    their first transformation, with warnings about legs given twice.
+
+    ``relative-hydration`` transformations are edges as they are (leg ``hydration``);
+    ``relative-binding`` ones come in pairs per ligand pair, a complex leg (its states hold a
+    protein) and a solvent leg. A leg that runs ``b -> a`` enters with its sign flipped. Other
+    protocols' transformations are left out.
+    """
+    edges: dict[frozenset[str], NetworkEdge] = {}
+    warnings = []
+    for t in network.edges:
+        if t.protocol not in LEGS:
+            continue
+        a, b = ligand_names(t)
+        leg = LEGS[t.protocol][0] if t.protocol == "relative-hydration" else _binding_leg(t)
+        edge = edges.setdefault(frozenset((a, b)), NetworkEdge(a, b, t.protocol, {}))
+        if leg in edge.legs or edge.protocol != t.protocol:
+            warnings.append(
+                f"edge {edge.a} -> {edge.b}: transformation {t.key} repeats its {leg} leg; ignored"
+            )
+            continue
+        edge.legs[leg] = (t.key, LEG_SIGN[leg] * (1.0 if (a, b) == (edge.a, edge.b) else -1.0))
+    return list(edges.values()), warnings
+
+
+def _binding_leg(transformation: Transformation) -> str:
+    return "complex" if transformation.state_a.protein is not None else "solvent"
+
+
 def edges_from_estimates(
     network: AlchemicalNetwork, estimates: Mapping[str, tuple[float, float]]
 ) -> list[EdgeResult]:
-    """Edges between ligands from per-transformation estimates ``{transformation key: (ΔG, σ)}``.
-
-    ``relative-hydration`` transformations are edges as they are (ΔΔG_hyd). ``relative-binding``
-    transformations come in pairs per ligand pair, a complex leg (its states hold a protein) and a
-    solvent leg: their edge is ΔΔG_bind = complex - solvent with σ = sqrt(σ_c² + σ_s²). Edges without
-    an estimate yet (or a binding pair with one leg missing) are left out. Nodes are ligand names.
+    """Edges between ligands from per-transformation estimates ``{transformation key: (ΔG, σ)}``
+    (legs combined by :func:`network_edges`): ``relative-hydration`` transformations as they are,
+    ``relative-binding`` ΔΔG_bind = complex - solvent with σ = sqrt(σ_c² + σ_s²). Edges without an
+    estimate yet (or a binding pair with one leg missing) are left out. Nodes are ligand names.
     """
-    out: list[EdgeResult] = []
-    legs: dict[tuple[str, str], dict[str, tuple[float, float]]] = {}
-    for t in network.edges:
-        if t.key not in estimates:
-            continue
-        a, b = _ligand_names(t)
-        value, sigma = estimates[t.key]
-        if t.protocol == "relative-binding":
-            leg = "complex" if t.state_a.protein is not None else "solvent"
-            legs.setdefault((a, b), {})[leg] = (value, sigma)
-        else:
-            out.append(EdgeResult(a, b, float(value), float(sigma)))
-    for (a, b), pair in sorted(legs.items()):
-        if "complex" in pair and "solvent" in pair:
-            (vc, sc), (vs, ss) = pair["complex"], pair["solvent"]
-            out.append(EdgeResult(a, b, vc - vs, math.hypot(sc, ss)))
+    out = []
+    for edge in network_edges(network)[0]:
+        combined = edge.combine(estimates)
+        if combined is not None:
+            out.append(EdgeResult(edge.a, edge.b, *combined))
     return out

@@ -34,6 +34,9 @@ CONFIDENCE = 0.95
 SEED = 20190
 """Default seed of the bootstrap generator (any fixed number: reproducible intervals)."""
 
+Values = Sequence[float] | np.ndarray
+"""Values in kcal/mol: a list or a one-dimensional array."""
+
 
 def rmse(calc: np.ndarray, expt: np.ndarray) -> float:
     return float(np.sqrt(np.mean((calc - expt) ** 2)))
@@ -77,10 +80,10 @@ STATISTICS: dict[str, Callable[[np.ndarray, np.ndarray], float]] = {
 
 def bootstrap(
     statistic: Callable[[np.ndarray, np.ndarray], float],
-    calc: Sequence[float],
-    expt: Sequence[float],
-    calc_sigma: Sequence[float] | None = None,
-    expt_sigma: Sequence[float] | None = None,
+    calc: Values,
+    expt: Values,
+    calc_sigma: Values | None = None,
+    expt_sigma: Values | None = None,
     *,
     n_bootstrap: int = N_BOOTSTRAP,
     confidence: float = CONFIDENCE,
@@ -110,10 +113,10 @@ def bootstrap(
 
 
 def agreement(
-    calc: Sequence[float],
-    expt: Sequence[float],
-    calc_sigma: Sequence[float] | None = None,
-    expt_sigma: Sequence[float] | None = None,
+    calc: Values,
+    expt: Values,
+    calc_sigma: Values | None = None,
+    expt_sigma: Values | None = None,
     *,
     centre: bool = False,
     n_bootstrap: int = N_BOOTSTRAP,
