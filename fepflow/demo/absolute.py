@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from fepflow.analysis.report import (
@@ -28,48 +25,13 @@ from fepflow.analysis.report import (
     render_html,
 )
 from fepflow.data.freesolv import FreeSolvEntry, entries
-from fepflow.devstack.stack import EmbeddedStack, StackConfig, config_from_env, running_stack
+from fepflow.demo.common import goodbye, report_failures, stack_client, watch
 from fepflow.hub.client import Client
 from fepflow.hub.schemas import NetworkResults
-from fepflow.hub.token_file import default_token_file
 
 DEFAULT_MOLECULES = ("methanol", "ethane", "toluene", "phenol")
 SCOPE = "demo-freesolv-hydration"
 PRESET = "fast"
-
-
-def _start_or_reuse(config: StackConfig, console: Console) -> EmbeddedStack:
-    stack = EmbeddedStack(config)
-    if running_stack(config) is not None:
-        console.print(f"using the embedded stack already running from {config.home}")
-        stack.local_identity()
-        return stack
-    # fast-preset simulations are single-threaded: one simulation per core
-    os.environ.setdefault("FEPFLOW_ENGINE_CPU_SLOTS", str(max(1, min(os.cpu_count() or 1, 8))))
-    os.environ.setdefault("FEPFLOW_ENGINE_CPU_THREADS", "1")
-    with console.status("starting the embedded stack (MongoDB wire server, Dagster, hub) ..."):
-        stack.start(report=lambda msg: console.print(f"  {msg}"))
-    return stack
-
-
-def _watch(client: Client, network: str, console: Console, timeout_s: float) -> dict[str, int]:
-    """A progress bar until every task is complete, errored or cancelled."""
-    columns = [TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
-    deadline = time.monotonic() + timeout_s
-    with Progress(*columns, TextColumn("{task.fields[states]}"), console=console) as bar:
-        job = bar.add_task("simulations", total=None, states="")
-        while True:
-            status = client.status(network)
-            c = status.counts
-            done = c.get("complete", 0) + c.get("error", 0) + c.get("cancelled", 0)
-            states = ", ".join(f"{k} {v}" for k, v in c.items() if v)
-            bar.update(job, total=status.total, completed=done, states=states)
-            if done >= status.total:
-                return dict(c)
-            if time.monotonic() > deadline:
-                console.print(f"[yellow]still running after {timeout_s:.0f} s: {states}[/]")
-                return dict(c)
-            time.sleep(2.0)
 
 
 def _rows(results: NetworkResults, chosen: list[FreeSolvEntry]) -> list[MoleculeRow]:
@@ -194,19 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [rows_by_name[m] for m in args.molecules]
     console.rule("[bold]fepflow demo: absolute hydration free energies (FreeSolv)")
 
-    config = config_from_env()
     started = time.monotonic()
-    try:
-        _start_or_reuse(config, console)
-    except Exception as exc:  # a port in use, a server that would not start: say which, and stop
-        console.print(f"[red]the embedded stack did not start:[/] {exc}")
-        return 1
-    token_file = (
-        Path(os.environ["FEPFLOW_TOKEN_FILE"])
-        if os.environ.get("FEPFLOW_TOKEN_FILE")
-        else default_token_file()
-    )
-    with Client(config.hub_url, token_file=token_file) as client:
+    with stack_client(console) as connected:
+        if connected is None:
+            return 1
+        config, client = connected
         submitted = client.submit_ligands(
             [(e.name, e.smiles) for e in chosen],
             scope=SCOPE,
@@ -217,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         network = submitted.network
         again = "already submitted: reusing its results" if not submitted.created else "submitted"
         console.print(f"network [cyan]{network}[/] {again} ({len(chosen)} molecules, preset {args.preset!r})")
-        counts = _watch(client, network, console, args.timeout)
+        counts = watch(client, network, console, args.timeout)
         results = client.results(network)
         rows = _rows(results, chosen)
         method = _method(client, results, args.preset)
@@ -228,21 +182,10 @@ def main(argv: list[str] | None = None) -> int:
                 console.print(
                     f"MAE against {reference}: [bold]{stats.mae:.2f}[/] kcal/mol (RMSE {stats.rmse:.2f}, {stats.n} molecules)"
                 )
-        if counts.get("error"):
-            console.print(
-                f"[yellow]{counts['error']} task(s) failed:[/] see Dagit, or `fepflow tasks list {network} --status error`"
-            )
+        report_failures(console, network, counts)
         report = _report(client, network, rows, counts, method, config.home / "reports" / network[:32])
         page = client.page_link(network)
-    console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
-    console.print(f"results page (signed link, valid 8 hours): {page}")
-    for name, url in config.urls().items():
-        console.print(f"  {name:<14} {url}")
-    console.print(
-        f"\nDone in {time.monotonic() - started:.0f} s. The stack keeps running for Dagit and the hub; stop it with [bold]make stop[/]."
-    )
+        console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
+        console.print(f"results page (signed link, valid 8 hours): {page}")
+    goodbye(console, config, started)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
