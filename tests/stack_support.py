@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 from fepflow.devstack.processes import free_port
 from fepflow.devstack.stack import EmbeddedStack, StackConfig
+
+CPU_STACK_ENV = {
+    "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": "1",
+    "FEPFLOW_ENGINE_GPU_DEVICES": "none",
+    "FEPFLOW_ENGINE_CPU_SLOTS": "2",
+    "FEPFLOW_ENGINE_CPU_THREADS": "1",
+    "FEPFLOW_ENGINE_HEARTBEAT_S": "1",
+    "FEPFLOW_ENGINE_STALE_AFTER_S": "30",
+}
+"""The environment of a test stack on 2 CPU cores: two one-thread simulation slots, a fast sensor."""
 
 
 @contextlib.contextmanager
@@ -46,3 +57,25 @@ def run_worker_pids(run_id: str) -> list[int]:
         except (OSError, ValueError, IndexError):
             continue
     return sorted(workers)
+
+
+def chromium_dom(url: str, tmp_path: Path) -> str:
+    """The DOM of ``url`` after headless Chromium has run its scripts (images drawn, data-rendered set)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert browser, (
+        "Chromium is needed for the results page test (Debian package `chromium`; .ci/run installs it)"
+    )
+    argv = [
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--user-data-dir={tmp_path / 'chromium'}",
+        "--virtual-time-budget=15000",
+        "--dump-dom",
+        url,
+    ]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from factories import harmonic_network
-from stack_support import run_worker_pids, running_stack
+from stack_support import CPU_STACK_ENV, run_worker_pids, running_stack
 
 from fepflow.devstack.stack import EmbeddedStack
 from fepflow.models.states import TaskStatus
@@ -24,19 +24,10 @@ from fepflow.store.index import Index
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-STACK_ENV = {
-    "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": "1",
-    "FEPFLOW_ENGINE_GPU_DEVICES": "none",
-    "FEPFLOW_ENGINE_CPU_SLOTS": "2",
-    "FEPFLOW_ENGINE_CPU_THREADS": "1",
-    "FEPFLOW_ENGINE_HEARTBEAT_S": "1",
-    "FEPFLOW_ENGINE_STALE_AFTER_S": "30",
-}
-
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[EmbeddedStack]:
-    with running_stack(tmp_path_factory.mktemp("stack"), repo_root, STACK_ENV) as running:
+    with running_stack(tmp_path_factory.mktemp("stack"), repo_root, CPU_STACK_ENV) as running:
         yield running
 
 

@@ -8,16 +8,14 @@ import hashlib
 import math
 import os
 import re
-import shutil
 import signal
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from stack_support import run_worker_pids, running_stack
+from stack_support import CPU_STACK_ENV, chromium_dom, run_worker_pids, running_stack
 
 from fepflow.devstack.stack import EmbeddedStack
 from fepflow.hub.client import Client
@@ -35,20 +33,12 @@ TINY_HYDRATION: dict[str, Any] = {
         "checkpoint_interval_iterations": 10,
     },
 }
-ENV = {
-    "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": "1",
-    "FEPFLOW_ENGINE_GPU_DEVICES": "none",
-    "FEPFLOW_ENGINE_CPU_SLOTS": "2",
-    "FEPFLOW_ENGINE_CPU_THREADS": "1",
-    "FEPFLOW_ENGINE_HEARTBEAT_S": "1",
-    "FEPFLOW_ENGINE_STALE_AFTER_S": "30",
-}
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> Iterator[tuple[EmbeddedStack, Path]]:
     token_file = tmp_path_factory.mktemp("client") / "token.json"
-    env = {**ENV, "FEPFLOW_TOKEN_FILE": str(token_file)}
+    env = {**CPU_STACK_ENV, "FEPFLOW_TOKEN_FILE": str(token_file)}
     with running_stack(tmp_path_factory.mktemp("whole"), repo_root, env) as running:
         yield running, token_file
 
@@ -132,7 +122,7 @@ def test_submit_watch_kill_resume_results_and_download(
         assert hashlib.sha256(path.read_bytes()).hexdigest() == blob.sha256()
 
         # the results page, opened in headless Chromium: the table and every plot render
-        dom = _chromium_dom(client.page_link(network), tmp_path)
+        dom = chromium_dom(client.page_link(network), tmp_path)
         assert '<table id="estimates">' in dom
         for name in ("methane", "methanol"):
             assert f"<td>{name}</td><td>{values[name].dg_kcal_mol:+.2f}</td>" in dom
@@ -143,24 +133,3 @@ def test_submit_watch_kill_resume_results_and_download(
         unrendered = [img for img in images if not re.search(r'data-rendered="[1-9][0-9]*"', img)]
         assert not unrendered, unrendered
         assert dom.count("drs://") == 2  # one bundle per task
-
-
-def _chromium_dom(url: str, tmp_path: Path) -> str:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, (
-        "Chromium is needed for the results page test (Debian package `chromium`; .ci/run installs it)"
-    )
-    argv = [
-        browser,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-        "--virtual-time-budget=15000",
-        "--dump-dom",
-        url,
-    ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
