@@ -4,7 +4,8 @@ check of the stores.
 - ``simulate``: the embedded default; the step runs inside the run worker (no second interpreter).
 - ``simulate_celery``: steps go to dagster-celery workers on queue ``gpu``, one worker per GPU.
 - ``simulate_k8s``: each step is a Kubernetes job asking for ``nvidia.com/gpu``.
-- ``update_estimates``: the roll-ups (estimates, network summaries); ``store_check``: are the stores there?
+- ``update_estimates``: the roll-ups (estimates, network summaries, relative network estimates);
+  ``store_check``: are the stores there?
 
 The task sensor picks one with ``FEPFLOW_ORCHESTRATOR_EXECUTOR`` (read at each tick).
 """
@@ -54,9 +55,10 @@ simulate_k8s = define_asset_job(
 
 update_estimates = define_asset_job(
     "update_estimates",
-    selection=AssetSelection.assets("transformation_estimates", "network_summaries"),
+    selection=AssetSelection.assets("transformation_estimates", "network_summaries", "network_estimates"),
     executor_def=in_process_executor,
-    description="Gather completed repeats into estimates and refresh the network summaries.",
+    description="Gather completed repeats into estimates; refresh the network summaries and the relative "
+    "networks' estimates.",
 )
 
 SIMULATION_JOBS = {"in_process": "simulate", "celery": "simulate_celery", "k8s": "simulate_k8s"}

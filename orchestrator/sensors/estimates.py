@@ -14,7 +14,8 @@ from orchestrator.resources import IndexResource
     job=update_estimates,
     minimum_interval_seconds=15,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Refreshes the estimates and network summaries when new results have been indexed.",
+    description="Refreshes the estimates, network summaries and relative network estimates when new results "
+    "have been indexed.",
 )
 def estimates_sensor(context: SensorEvaluationContext, index: IndexResource) -> RunRequest | SkipReason:
     with index.session() as idx:
