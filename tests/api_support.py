@@ -47,11 +47,12 @@ def complete_task(
     error: float = 0.0,
     ligand: str | None = None,
     stored_summary: dict[str, Any] | None = None,
+    files: dict[str, bytes] | None = None,
 ) -> dict[str, Any]:
     """Run a task through its states and record a real bundle (a summary file and the manifest),
     with the DRS documents the orchestrator publishes (``fepflow.store.drs``). The summary is a
     current one with value ``dg`` and MBAR error ``error``, or ``stored_summary`` as given (e.g. one
-    an earlier version of fepflow wrote)."""
+    an earlier version of fepflow wrote); ``files``: more bundle members (name -> bytes), e.g. plots."""
     index.tasks.transition(task_key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
     index.tasks.start(task_key)
     task = index.tasks.get(task_key)
@@ -69,7 +70,8 @@ def complete_task(
     )
     summary_bytes = json.dumps(summary).encode()
     where = {"task_key": task_key, "transformation_key": task.transformation_key}
-    blobs = drs.blob_documents({"summary.json": objects.put_bytes(summary_bytes)}, **where)
+    stored = {name: objects.put_bytes(data) for name, data in (files or {}).items()}
+    blobs = drs.blob_documents({"summary.json": objects.put_bytes(summary_bytes), **stored}, **where)
     manifest = objects.put_bytes(drs.manifest_bytes(blobs, **where))
     bundle = drs.bundle_document(blobs, manifest, name=f"bundle of {task_key}", **where)
     ref = index.results.record(
@@ -82,4 +84,11 @@ def complete_task(
     )
     for doc in [*blobs, bundle]:
         index.results.drs.update_one({"_id": doc["id"]}, {"$set": {"result": ref.result_key}})
-    return {"blob": blobs[0], "bundle": bundle, "result": ref.result_key, "summary_bytes": summary_bytes}
+    summary_blob = next(b for b in blobs if b["name"] == "summary.json")
+    return {
+        "blob": summary_blob,
+        "blobs": blobs,
+        "bundle": bundle,
+        "result": ref.result_key,
+        "summary_bytes": summary_bytes,
+    }

@@ -59,8 +59,8 @@ def run_worker_pids(run_id: str) -> list[int]:
     return sorted(workers)
 
 
-def chromium_dom(url: str, tmp_path: Path) -> str:
-    """The DOM of ``url`` after headless Chromium has run its scripts (images drawn, data-rendered set)."""
+def _chromium(url: str, tmp_path: Path, *mode: str) -> str:
+    """Run headless Chromium on ``url`` with ``mode``'s options; its standard output."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, (
         "Chromium is needed for the results page test (Debian package `chromium`; .ci/run installs it)"
@@ -73,9 +73,22 @@ def chromium_dom(url: str, tmp_path: Path) -> str:
         "--disable-background-networking",
         f"--user-data-dir={tmp_path / 'chromium'}",
         "--virtual-time-budget=15000",
-        "--dump-dom",
+        *mode,
         url,
     ]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
+
+
+def chromium_dom(url: str, tmp_path: Path) -> str:
+    """The DOM of ``url`` after headless Chromium has run its scripts (images drawn, data-rendered set)."""
+    return _chromium(url, tmp_path, "--dump-dom")
+
+
+def chromium_screenshot(url: str, tmp_path: Path, path: Path, size: tuple[int, int] = (1280, 4200)) -> bytes:
+    """A PNG of ``url`` as headless Chromium draws it in a window of ``size``, written to ``path``."""
+    _chromium(
+        url, tmp_path, "--hide-scrollbars", f"--window-size={size[0]},{size[1]}", f"--screenshot={path}"
+    )
+    return path.read_bytes()

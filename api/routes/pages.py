@@ -1,6 +1,8 @@
 """The results page of a network: status, estimates (with FreeSolv references where a molecule is
 known), a correlation plot, every task's overlap and convergence plots, and the DRS ids and download
-links of every result file.
+links of every result file. A relative network (relative-binding or relative-hydration) gets its own
+page (:mod:`fepflow.analysis.network_report`): the network graph, the ligands ranked by ΔG with their
+depictions, ΔG and ΔΔG against experiment with statistics, cycle closures, each edge's plots.
 
 A browser cannot send a bearer token, so the page is reached through a signed link: an authorised
 ``GET /api/v1/networks/{key}/page-link`` returns a URL that carries a short-lived token for that one
@@ -9,6 +11,7 @@ network. The plots and downloads on the page carry signed links of their own.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Annotated
 
@@ -19,13 +22,20 @@ from pydantic import BaseModel
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep
 from api.routes.drs import stream_path
 from api.scoping import network_doc
+from fepflow.analysis.network_estimates import relative_network_estimates
+from fepflow.analysis.network_report import render_network_html
 from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
 from fepflow.auth.tokens import TokenError, decode_token, encode_token
 from fepflow.data.freesolv import entries
-from fepflow.settings import AuthSettings
+from fepflow.mapping import draw_molecule
+from fepflow.models.components import SmallMoleculeComponent
+from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.estimates import network_estimates
 from fepflow.store.index import Index
+from fepflow.store.network_estimates import RELATIVE_PROTOCOLS, estimate_inputs
 from fepflow.store.results import PublishedBundle
+
+log = logging.getLogger(__name__)
 
 PAGE_PURPOSE = "results-page"
 PAGE_TTL = timedelta(hours=8)
@@ -95,11 +105,12 @@ def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
 
 
 def _bundle_links(
-    published: PublishedBundle, subject: str, host: str, auth: AuthSettings
+    published: PublishedBundle, subject: str, host: str, auth: AuthSettings, name: str | None = None
 ) -> tuple[list[tuple[str, str]], list[PageFigure]]:
-    """Signed download links of a bundle and its files, and its plots (PNG files) as figures."""
+    """Signed download links of a bundle and its files, and its pictures (PNG and SVG files) as
+    figures; labelled with ``name`` (default: its ligand or transformation) and its repeat."""
     bundle = published.bundle
-    label = f"{published.ligand or bundle['transformation'][:28]} (repeat {published.repeat})"
+    label = f"{name or published.ligand or bundle['transformation'][:28]} (repeat {published.repeat})"
     links = [(f"{label}: bundle drs://{host}/{bundle['_id']}", stream_path(subject, bundle["_id"], auth))]
     figures = []
     for blob in published.files:
@@ -110,9 +121,65 @@ def _bundle_links(
                 href,
             )
         )
-        if blob.get("mime_type") == "image/png":
-            figures.append(PageFigure(f"{label}: {blob['name'][:-4].replace('_', ' ')}", href))
+        if blob.get("mime_type") in ("image/png", "image/svg+xml"):
+            css_class = "mapping" if blob["name"] == "mapping.svg" else ""
+            figures.append(PageFigure(f"{label}: {blob['name'][:-4].replace('_', ' ')}", href, css_class))
     return links, figures
+
+
+def _host(settings: ApiSettings) -> str:
+    return settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+
+
+def _depictions(molecules: list[SmallMoleculeComponent]) -> dict[str, str]:
+    """Each molecule's 2-D depiction (SVG text); one RDKit cannot draw is left out, not the page."""
+    out = {}
+    for molecule in molecules:
+        try:
+            out[molecule.name] = draw_molecule(molecule)
+        except Exception as exc:  # RDKit raises many kinds; a missing picture must not lose the page
+            log.warning("no depiction of %s: %s", molecule.name, exc)
+    return out
+
+
+def _relative_page(index: Index, key: str, title: str, subject: str, host: str, auth: AuthSettings) -> str:
+    """A relative network's page: its estimates, its ligands' depictions and each edge's plots."""
+    inputs = estimate_inputs(index, key)
+    estimates = relative_network_estimates(*inputs)
+    edge_of = {t: (e.ligand_a, e.ligand_b) for e in estimates.edges for t in e.legs.values()}
+    figures: dict[tuple[str, str], list[PageFigure]] = {}
+    links: list[tuple[str, str]] = []
+    for published in index.results.published_bundles(key):
+        edge = edge_of.get(published.bundle["transformation"])
+        name = f"{edge[0]} → {edge[1]}" if edge else None
+        bundle_links, bundle_figures = _bundle_links(published, subject, host, auth, name)
+        links += bundle_links
+        if edge is not None:  # under the edge's heading: "complex overlap, repeat 0", "atom mapping"
+            figures.setdefault(edge, []).extend(
+                PageFigure(
+                    "atom mapping"
+                    if f.css_class == "mapping"
+                    else f"{f.caption.split(': ', 1)[-1]}, repeat {published.repeat}",
+                    f.src,
+                    f.css_class,
+                )
+                for f in bundle_figures
+            )
+    for edge, shown in figures.items():  # the mapping once (each leg drew the same), then the plots
+        mapping = [f for f in shown if f.css_class == "mapping"][:1]
+        figures[edge] = mapping + sorted(
+            (f for f in shown if f.css_class != "mapping"), key=lambda f: f.caption
+        )
+    molecules = [m for system in inputs.network.nodes for m in system.small_molecules().values()]
+    return render_network_html(
+        estimates,
+        title=title,
+        subtitle=f"network {key}",
+        status=index.tasks.counts(key),
+        depictions=_depictions(list({m.key: m for m in molecules}.values())),
+        edge_figures=figures,
+        links=links,
+    )
 
 
 @public.get(
@@ -129,6 +196,9 @@ def results_page(
     doc = index.networks.summary(key)
     if doc is None:
         raise HTTPException(404, f"network {key} not found")
+    title = f"fepflow results: {doc.get('name') or key}"
+    if index.transformations.protocols(key) & set(RELATIVE_PROTOCOLS):
+        return HTMLResponse(_relative_page(index, key, title, subject, _host(settings), auth))
     status = index.tasks.counts(key)
     rows, referenced = _rows(index, key)
     figures: list[PageFigure] = []
@@ -138,14 +208,13 @@ def results_page(
                 "computed against experiment (FreeSolv)", f"/networks/{key}/correlation.png?token={token}"
             )
         )
-    host = settings.public_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
     links: list[tuple[str, str]] = []
     for published in index.results.published_bundles(key):
-        bundle_links, bundle_figures = _bundle_links(published, subject, host, auth)
+        bundle_links, bundle_figures = _bundle_links(published, subject, _host(settings), auth)
         links += bundle_links
         figures += bundle_figures
     html = render_html(
-        title=f"fepflow results: {doc.get('name') or key}",
+        title=title,
         subtitle=f"network {key}",
         status=status,
         rows=rows,

@@ -48,8 +48,9 @@ _STYLE = (
     "tr.disconnected td{color:#999}.banner{background:#fff3cd;border:2px solid #e0a800;color:#6b4e00;"
     "padding:.7em 1em;font-size:1.15em;font-weight:700;border-radius:.4em;margin:1em 0}"
     ".warn{color:#8a4b00}.open{color:" + OPEN_CYCLE_COLOUR + ";font-weight:700}.ok{color:#2a7d2a}"
-    "figure.thumb img{max-width:22em}figure.graph img{max-width:46em}"
-    "figcaption{font-size:.85em;color:#444;max-width:30em}.edge{margin:.8em 0}"
+    "figure.thumb{margin:.3em}figure.thumb img{height:13em;width:auto;max-width:none}figure.graph img{max-width:46em}"
+    "figcaption{font-size:.8em;color:#444;max-width:30em}.edge{margin:.8em 0}.edge h3{margin:.3em 0}"
+    "figure.mapping{display:block}"
 )
 
 

@@ -136,6 +136,8 @@ def number(value: float | None, signed: bool = True) -> str:
 class PageFigure:
     caption: str
     src: str
+    css_class: str = ""
+    """Added to the figure's class (e.g. ``"mapping"``: a drawing on a line of its own)."""
 
 
 PAGE_STYLE = (
@@ -150,7 +152,8 @@ def figure_html(fig: PageFigure, css_class: str = "") -> str:
     """An image with its caption; ``onload`` records the decoded width, so that a headless browser's
     DOM dump shows which plots rendered."""
     e = html.escape
-    klass = f" class='{e(css_class)}'" if css_class else ""
+    classes = " ".join(c for c in (css_class, fig.css_class) if c)
+    klass = f" class='{e(classes)}'" if classes else ""
     return (
         f"<figure{klass}><img src='{e(fig.src)}' alt='{e(fig.caption)}' "
         "onload='this.dataset.rendered=this.naturalWidth'>"

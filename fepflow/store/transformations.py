@@ -35,6 +35,13 @@ class TransformationIndex:
             for d in find_in(self.coll, "_id", keys, {"networks": 1})
         }
 
+    def protocols(self, network_key: str) -> set[str]:
+        """The protocols of network ``network_key``'s transformations (empty for no such network)."""
+        return {
+            str((d.get("data") or {}).get("protocol", ""))
+            for d in self.coll.find({"networks": network_key}, {"data.protocol": 1})
+        }
+
     def of_network(self, network_key: str) -> list[str]:
         """The keys of the transformations of network ``network_key``."""
         return [str(d["_id"]) for d in self.coll.find({"networks": network_key}, {"_id": 1})]
