@@ -1,4 +1,5 @@
-"""Networks: submit (a document or a planner body), list by scope, get, status, results, archive."""
+"""Networks: submit (a document or a planner body), list by scope, get, status, results, a relative
+network's estimates, archive."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
 from api.scoping import network_doc, visible_scopes
 from api.submission import FieldError, build_network, concrete_scope
+from fepflow.analysis.network_estimates import NotRelative, relative_network_estimates
 from fepflow.auth.scopes import scope_allows
 from fepflow.hub.schemas import (
     NetworkPage,
@@ -26,10 +28,12 @@ from fepflow.hub.schemas import (
     SubmitResult,
     TaskChanges,
 )
+from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
 from fepflow.store.models import NotFound
+from fepflow.store.network_estimates import estimate_inputs
 
 router = APIRouter(prefix="/networks", tags=["networks"])
 
@@ -165,6 +169,20 @@ def network_results(
         transformations=rows,
         molecules=molecule_values(rows),
     )
+
+
+@router.get(
+    "/{key}/estimates",
+    summary="A relative network's ΔΔG per edge, ΔG per ligand, cycle closures and statistics vs experiment",
+    response_model=NetworkEstimates,
+    responses={404: {}, 409: {"description": "the network is not relative (see /results)"}},
+)
+def network_estimates_of(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkEstimates:
+    network_doc(index, claims, key)
+    try:
+        return relative_network_estimates(*estimate_inputs(index, key))
+    except NotRelative as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 
 
 @router.get("/{key}/archive", summary="One manifest of everything the network produced")

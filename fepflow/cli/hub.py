@@ -14,10 +14,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from fepflow.cli.console import console, err
+from fepflow.cli.network_results import show_network_estimates
 from fepflow.hub.client import Client, HubError
 from fepflow.hub.schemas import NetworkStatus, SubmitResult
 from fepflow.hub.token_file import default_token_file, load_token
 from fepflow.models.network import AlchemicalNetwork
+from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import from_json
 from fepflow.settings import api_settings
 
@@ -134,19 +136,69 @@ def status(
                 s = c.status(network)
 
 
+RESULT_VIEWS = ("transformation", "ligand", "edge")
+RESULT_FORMATS = ("table", "csv", "json", "cinnabar")
+
+
 def results(
     network: str = NetworkArgument,
-    format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+    by: str | None = typer.Option(
+        None,
+        "--by",
+        help="transformation | ligand | edge (default: ligand for a relative network, else transformation)",
+    ),
+    format: str = typer.Option(
+        "table",
+        "--format",
+        "-f",
+        help="table | csv | json | cinnabar (a relative network's CSV for cinnabar)",
+    ),
     hub: str | None = HubOption,
 ) -> None:
-    """Per-transformation estimates (kcal/mol)."""
-    if format not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
+    """Estimates (kcal/mol): per transformation, or for a relative network ΔG per ligand (ranked, with
+    experiment and statistics where given) or ΔΔG per edge (with cycle closures)."""
+    if format not in RESULT_FORMATS:
+        raise typer.BadParameter(f"--format must be one of {', '.join(RESULT_FORMATS)}")
+    if by is not None and by not in RESULT_VIEWS:
+        raise typer.BadParameter(f"--by must be one of {', '.join(RESULT_VIEWS)}")
+    if by == "transformation" and format == "cinnabar":
+        raise typer.BadParameter(
+            "--format cinnabar writes a relative network's ligands and edges: use --by ligand"
+        )
     with hub_client(hub) as c:
-        if format == "csv":
-            console.out(c.results_csv(network), end="")
+        estimates = (
+            None if by == "transformation" else _relative_estimates(c, network, required=by is not None)
+        )
+        if estimates is None:
+            if format == "cinnabar":
+                raise typer.BadParameter(
+                    f"network {network} is not relative: cinnabar's CSV needs ligands and edges"
+                )
+            _transformation_results(c, network, format)
             return
-        res = c.results(network)
+    try:
+        show_network_estimates(estimates, by or "ligand", format)
+    except ValueError as exc:  # a ligand name cinnabar's CSV cannot hold
+        err.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+
+
+def _relative_estimates(c: Client, network: str, *, required: bool) -> NetworkEstimates | None:
+    """The network's estimates; None for an absolute network unless they were asked for by name."""
+    try:
+        return c.network_estimates(network)
+    except HubError as exc:
+        if exc.status_code == 409 and not required:
+            return None
+        raise
+
+
+def _transformation_results(c: Client, network: str, format: str) -> None:
+    """Per-transformation estimates as a table, the hub's CSV or JSON."""
+    if format == "csv":
+        console.out(c.results_csv(network), end="")
+        return
+    res = c.results(network)
     if format == "json":
         console.out(json.dumps(res.model_dump(mode="json"), indent=1))
         return

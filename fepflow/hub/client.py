@@ -39,6 +39,7 @@ from fepflow.hub.schemas import (
 )
 from fepflow.hub.token_file import load_token, save_token
 from fepflow.models.network import AlchemicalNetwork
+from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import from_dict, to_dict
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -289,6 +290,11 @@ class Client:
 
     def results_csv(self, key: str) -> str:
         return self._send("GET", f"{API_PREFIX}/networks/{key}/results", params={"format": "csv"}).text
+
+    def network_estimates(self, key: str) -> NetworkEstimates:
+        """A relative network's ΔΔG per edge, ΔG per ligand, cycle closures and statistics (HubError
+        409 for an absolute network)."""
+        return self._get(NetworkEstimates, f"{API_PREFIX}/networks/{key}/estimates")
 
     def archive(self, key: str) -> dict[str, Any]:
         return dict(self._send("GET", f"{API_PREFIX}/networks/{key}/archive").json())
