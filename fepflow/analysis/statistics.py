@@ -12,9 +12,11 @@ bootstrap as in ``cinnabar.stats.bootstrap_statistic`` with both ``include_true_
 ``include_pred_uncertainty`` on: each of ``n_bootstrap`` replicates draws ``n`` (calc, expt) pairs
 with replacement and then draws every value of the replicate from a normal distribution centred on it
 with its own uncertainty (computed and experimental), so that the interval reflects both the finite
-set of ligands and the error bars. Replicates where a statistic is undefined (R² or τ of constant
-values) are left out of its interval. The generator is seeded: the same input gives the same
-interval.
+set of ligands and the error bars (cinnabar 0.2's plots, whose draws are always made so). Since the
+draws add the error bars' noise, an error statistic's interval can lie above a value that is small
+next to the error bars (as cinnabar's do). Replicates where a statistic is undefined (R² or τ of
+constant values) are left out of its interval. The generator is seeded: the same input gives the
+same interval.
 
 Ligand ΔG are compared centred (each set minus its own mean), since a relative network fixes only
 differences; edge ΔΔG are compared as they are.
