@@ -1,7 +1,13 @@
-"""Turning a submission body into a network, with count limits and errors that name the molecule."""
+"""Turning a submission body into a network, with count limits and errors that name the input.
+
+A network document is taken as it is; a planner body goes through the one planner that ``fepflow
+plan`` uses (:func:`fepflow.planning.campaign.plan_campaign`). Experimental values, with either, must
+name the network's ligands.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from api.errors import TooLarge
@@ -9,13 +15,15 @@ from fepflow.auth.scopes import Scope, ScopeError
 from fepflow.hub.schemas import LigandIn, NetworkSubmission
 from fepflow.models.base import ModelError
 from fepflow.models.network import AlchemicalNetwork
+from fepflow.models.network_results import ExperimentalValue
+from fepflow.models.plans import PlanReport
 from fepflow.models.serialization import from_dict
-from fepflow.planning import (
-    LigandInput,
-    absolute_network,
-    ligands_from_sdf,
-    ligands_from_smiles,
-    protocol_settings,
+from fepflow.planning import LigandInput, PlanningError
+from fepflow.planning.campaign import (
+    CampaignRequest,
+    match_experimental,
+    network_ligand_names,
+    plan_campaign,
 )
 from fepflow.settings import ApiSettings
 
@@ -26,6 +34,16 @@ class FieldError(ModelError):
         self.field = field
 
 
+@dataclass(frozen=True)
+class Submission:
+    """What a submission body becomes: the network, its experimental values, and (planner bodies)
+    what the planner decided."""
+
+    network: AlchemicalNetwork
+    experimental: list[ExperimentalValue]
+    plan: PlanReport | None = None
+
+
 def concrete_scope(text: str) -> str:
     try:
         return str(Scope.parse(text, allow_wildcards=False))
@@ -33,43 +51,71 @@ def concrete_scope(text: str) -> str:
         raise FieldError("scope", str(exc)) from None
 
 
-def build_network(body: NetworkSubmission, limits: ApiSettings) -> AlchemicalNetwork:
+def plan_submission(body: NetworkSubmission, limits: ApiSettings) -> Submission:
+    """The network of ``body`` (a document, or planned), checked against the hub's count limits."""
     if body.network is not None:
-        return _from_document(body.network, limits)
+        network = _from_document(body.network, limits)
+        try:
+            experimental = match_experimental(body.experimental or [], network_ligand_names(network))
+        except PlanningError as exc:
+            raise FieldError("experimental", str(exc)) from None
+        return Submission(network=network, experimental=experimental)
+    _check_counts(body, limits)
+    try:
+        planned = plan_campaign(_request(body))
+    except PlanningError as exc:
+        _name_field(exc, body)
+        raise
+    if len(planned.network.edges) > limits.max_edges:
+        raise TooLarge(
+            f"{len(planned.network.edges)} transformations; the hub accepts {limits.max_edges} per submission"
+        )
+    return Submission(network=planned.network, experimental=planned.experimental, plan=planned.report)
+
+
+def _check_counts(body: NetworkSubmission, limits: ApiSettings) -> None:
+    n = len(body.ligands) if body.ligands is not None else (body.sdf or "").count("$$$$")
+    what = "ligands" if body.ligands is not None else "SDF records"
+    if n > limits.max_molecules:
+        raise TooLarge(f"{n} {what}; the hub accepts {limits.max_molecules} per submission")
+
+
+def _request(body: NetworkSubmission) -> CampaignRequest:
+    smiles = None
     if body.ligands is not None:
-        if len(body.ligands) > limits.max_molecules:
-            raise TooLarge(
-                f"{len(body.ligands)} ligands; the hub accepts {limits.max_molecules} per submission"
-            )
-        items = [
+        smiles = [
             LigandInput(smiles=i, name=None)
             if isinstance(i, str)
             else LigandInput(smiles=i.smiles, name=i.name)
             for i in body.ligands
             if isinstance(i, str | LigandIn)
         ]
-        ligands = ligands_from_smiles(items)
-    else:
-        text = body.sdf or ""
-        n = text.count("$$$$")
-        if n > limits.max_molecules:
-            raise TooLarge(f"{n} SDF records; the hub accepts {limits.max_molecules} per submission")
-        try:
-            ligands = ligands_from_sdf(text)
-        except ModelError as exc:
-            exc.field = "sdf"  # type: ignore[attr-defined]
-            raise
-    if len(ligands) > limits.max_edges:
-        raise TooLarge(f"{len(ligands)} transformations; the hub accepts {limits.max_edges} per submission")
-    try:
-        settings = protocol_settings(body.protocol, body.preset, body.settings)
-    except ModelError as exc:
-        raise FieldError("preset" if body.preset else "protocol", str(exc)) from None
-    name = body.name or f"{body.protocol} of {len(ligands)} molecules"
-    try:
-        return absolute_network(ligands, name=name, protocol=body.protocol, settings=settings)
-    except ModelError as exc:
-        raise FieldError("protocol", str(exc)) from None
+    return CampaignRequest(
+        protocol=body.protocol,
+        sdf=body.sdf,
+        smiles=smiles,
+        protein_pdb=body.protein_pdb,
+        protein_name=body.protein_name,
+        shape=body.shape,
+        reference=body.reference,
+        edges=[tuple(e) for e in body.edges] if body.edges is not None else None,  # type: ignore[misc]
+        experimental=body.experimental,
+        preset=body.preset,
+        settings=body.settings,
+        repeats=body.repeats,
+        ph=body.ph,
+        build_loops=body.build_loops,
+        name=body.name,
+    )
+
+
+def _name_field(exc: PlanningError, body: NetworkSubmission) -> None:
+    """Name the body's field the error is about: the ligands are ``sdf`` or ``ligands`` as given."""
+    field = getattr(exc, "field", None)
+    if field in ("ligands", "sdf", None) and exc.index is None:
+        exc.field = "sdf" if body.sdf is not None else "ligands"
+    elif field == "settings" and body.preset:
+        exc.field = "preset"
 
 
 def _from_document(doc: dict[str, Any], limits: ApiSettings) -> AlchemicalNetwork:

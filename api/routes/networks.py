@@ -15,7 +15,7 @@ from fastapi.responses import PlainTextResponse
 from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
 from api.scoping import network_doc, visible_scopes
-from api.submission import FieldError, build_network, concrete_scope
+from api.submission import FieldError, concrete_scope, plan_submission
 from fepflow.analysis.network_estimates import NotRelative, relative_network_estimates
 from fepflow.auth.scopes import scope_allows
 from fepflow.hub.schemas import (
@@ -64,9 +64,12 @@ def submit(
             status.HTTP_403_FORBIDDEN,
             f"you may not submit to scope {scope!r}; your scopes: {', '.join(claims.scopes)}",
         )
-    network = build_network(body, limits)
+    submission = plan_submission(body, limits)
+    network = submission.network
     before = index.networks.scopes_of(network.key)
     report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
+    if submission.experimental:
+        index.networks.set_experimental(network.key, submission.experimental)
     new_here = before is None or scope not in before
     response.status_code = status.HTTP_201_CREATED if new_here else status.HTTP_200_OK
     return SubmitResult(
@@ -77,6 +80,7 @@ def submit(
         transformations=[e.key for e in network.edges],
         tasks=report.task_keys,
         created_documents=report.created,
+        plan=submission.plan,
     )
 
 

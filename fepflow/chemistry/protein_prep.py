@@ -83,6 +83,15 @@ def prepare_protein(
     """
     if not 0.0 <= ph <= 14.0:
         raise ProteinPreparationError(f"pH {ph} is outside 0-14")
+    try:
+        return _prepare(pdb, name, ph, build_loops)
+    except ProteinPreparationError:
+        raise
+    except Exception as exc:  # PDBFixer and OpenMM on structures they do not expect
+        raise ProteinPreparationError(f"PDBFixer could not prepare the structure: {exc}") from None
+
+
+def _prepare(pdb: str, name: str, ph: float, build_loops: bool) -> PreparedProtein:
     fixer = _read(pdb)
     report = ProteinPreparation(name=name, ph=ph)
     _replace_modified(fixer, report)

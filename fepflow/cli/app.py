@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import fepflow
-from fepflow.cli import dev, hub
+from fepflow.cli import dev, hub, plan
 from fepflow.cli.admin import admin_app
 from fepflow.cli.console import console
 
@@ -18,7 +18,7 @@ def version() -> None:
     console.print(f"fepflow {fepflow.__version__}")
 
 
-for command in (*dev.COMMANDS, *hub.COMMANDS):
+for command in (*dev.COMMANDS, plan.plan, *hub.COMMANDS):
     app.command()(command)
 app.add_typer(hub.tasks_app, name="tasks")
 app.add_typer(admin_app, name="admin")

@@ -7,7 +7,6 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -15,8 +14,24 @@ from rich.table import Table
 
 from fepflow.cli.console import console, err
 from fepflow.cli.network_results import show_network_estimates
+from fepflow.cli.plan import (
+    BuildLoopsOption,
+    EdgesOption,
+    ExperimentalOption,
+    NameOption,
+    PhOption,
+    PresetOption,
+    ProteinOption,
+    ProtocolOption,
+    ReferenceOption,
+    RepeatsOption,
+    ShapeOption,
+    default_protocol,
+    print_plan,
+    read_campaign_files,
+)
 from fepflow.hub.client import Client, HubError
-from fepflow.hub.schemas import NetworkStatus, SubmitResult
+from fepflow.hub.schemas import NetworkStatus
 from fepflow.hub.token_file import default_token_file, load_token
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import NetworkEstimates
@@ -66,22 +81,71 @@ def login(
 
 
 def submit(
-    path: Path = typer.Argument(..., exists=True, dir_okay=False, help="SDF, CSV of SMILES, or network JSON"),
+    path: Path | None = typer.Argument(
+        None,
+        exists=True,
+        dir_okay=False,
+        help="SDF, CSV of SMILES, or a network document (JSON, e.g. from fepflow plan)",
+    ),
     scope: str = typer.Option(..., "--scope", "-s", help="org-campaign-project"),
-    protocol: str = typer.Option("absolute-hydration", help="protocol (SDF/CSV input)"),
-    preset: str | None = typer.Option(None, help="protocol preset, e.g. fast"),
-    name: str | None = typer.Option(None, help="network name (SDF/CSV input)"),
-    repeats: int | None = typer.Option(None, min=1, help="repeats per transformation"),
+    ligands: Path | None = typer.Option(
+        None, "--ligands", "-l", exists=True, dir_okay=False, help="SDF or CSV of SMILES (instead of PATH)"
+    ),
+    protein: Path | None = ProteinOption,
+    protocol: str | None = ProtocolOption,
+    shape: str | None = ShapeOption,
+    reference: str | None = ReferenceOption,
+    edges: Path | None = EdgesOption,
+    experimental: Path | None = ExperimentalOption,
+    preset: str | None = PresetOption,
+    repeats: int | None = RepeatsOption,
+    ph: float = PhOption,
+    build_loops: bool = BuildLoopsOption,
+    name: str | None = NameOption,
     priority: int = typer.Option(0, help="higher runs first"),
     hub: str | None = HubOption,
 ) -> None:
-    """Submit a network: from an SDF, a CSV of SMILES, or a network document (JSON)."""
+    """Submit a network: ligands (SDF or CSV of SMILES) that the hub plans as `fepflow plan` does, or a
+    network document (JSON)."""
+    if (path is None) == (ligands is None):
+        raise typer.BadParameter("give the ligands (or a network document) once: as PATH or with --ligands")
+    source = path or ligands
+    assert source is not None
+    planner = {"shape": shape, "reference": reference, "edges": edges, "protein": protein}
     with hub_client(hub) as c:
-        if path.suffix.lower() == ".json":
-            result = c.submit_network(_read_network(path), scope=scope, repeats=repeats, priority=priority)
+        if source.suffix.lower() == ".json":
+            given = [f"--{k}" for k, v in planner.items() if v is not None]
+            if given:
+                raise typer.BadParameter(
+                    f"a network document is planned already: {', '.join(given)} are for ligands"
+                )
+            values = read_campaign_files(None, None, None, experimental).experimental
+            network = _read_network(source)
+            result = c.submit_network(
+                network, scope=scope, repeats=repeats, priority=priority, experimental=values
+            )
         else:
-            planner = {"scope": scope, "protocol": protocol, "preset": preset, "repeats": repeats}
-            result = _submit_ligands(c, path, planner | {"priority": priority, "name": name or path.stem})
+            files = read_campaign_files(source, protein, edges, experimental)
+            result = c.submit_ligands(
+                files.smiles,
+                sdf=files.sdf,
+                scope=scope,
+                protocol=default_protocol(protocol, protein, shape, reference, edges),
+                preset=preset,
+                name=name or source.stem,
+                repeats=repeats,
+                priority=priority,
+                protein_pdb=files.protein_pdb,
+                protein_name=files.protein_name,
+                shape=shape,
+                reference=reference,
+                edges=files.edges,
+                experimental=files.experimental,
+                ph=ph,
+                build_loops=build_loops,
+            )
+    if result.plan is not None:
+        print_plan(result.plan)
     verb = "submitted" if result.created else "already submitted (same keys)"
     console.print(f"{verb}: network [cyan]{result.network}[/] ({result.name!r}) in scope {result.scope}")
     console.print(f"{len(result.transformations)} transformations, {len(result.tasks)} tasks")
@@ -92,20 +156,6 @@ def _read_network(path: Path) -> AlchemicalNetwork:
     if not isinstance(network, AlchemicalNetwork):
         raise typer.BadParameter(f"{path} holds a {network.type_name}, not a network")
     return network
-
-
-def _submit_ligands(c: Client, path: Path, body: dict[str, Any]) -> SubmitResult:
-    """Submit the ligands of an SDF (as it is) or of a CSV of SMILES (read here) to the planner."""
-    text = path.read_text()
-    if path.suffix.lower() in (".sdf", ".sd", ".mol"):
-        return c.submit_ligands(sdf=text, **body)
-    from fepflow.planning.readers import read_ligands_csv  # here: the planning package loads RDKit
-
-    try:
-        ligands = read_ligands_csv(text)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from None
-    return c.submit_ligands(ligands, **body)
 
 
 def _status_line(s: NetworkStatus) -> str:

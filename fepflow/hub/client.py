@@ -13,7 +13,7 @@ import hashlib
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,7 +39,7 @@ from fepflow.hub.schemas import (
 )
 from fepflow.hub.token_file import load_token, save_token
 from fepflow.models.network import AlchemicalNetwork
-from fepflow.models.network_results import NetworkEstimates
+from fepflow.models.network_results import ExperimentalValue, NetworkEstimates
 from fepflow.models.serialization import from_dict, to_dict
 
 RETRY_STATUSES = frozenset({502, 503, 504})
@@ -70,6 +70,10 @@ def _describe(detail: Any) -> str:
             if isinstance(d, dict)
         )
     return str(detail)
+
+
+def _values(values: Sequence[ExperimentalValue] | None) -> list[dict[str, Any]] | None:
+    return [v.model_dump(mode="json") for v in values] if values is not None else None
 
 
 class Client:
@@ -235,9 +239,22 @@ class Client:
     # -- networks -------------------------------------------------------------------------------
 
     def submit_network(
-        self, network: AlchemicalNetwork, *, scope: str, repeats: int | None = None, priority: int = 0
+        self,
+        network: AlchemicalNetwork,
+        *,
+        scope: str,
+        repeats: int | None = None,
+        priority: int = 0,
+        experimental: Sequence[ExperimentalValue] | None = None,
     ) -> SubmitResult:
-        body = {"scope": scope, "network": to_dict(network), "repeats": repeats, "priority": priority}
+        """A network document as it is (and, optionally, measured values of its ligands)."""
+        body = {
+            "scope": scope,
+            "network": to_dict(network),
+            "repeats": repeats,
+            "priority": priority,
+            "experimental": _values(experimental),
+        }
         return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 
     def submit_ligands(
@@ -252,8 +269,18 @@ class Client:
         repeats: int | None = None,
         priority: int = 0,
         settings: dict[str, Any] | None = None,
+        protein_pdb: str | None = None,
+        protein_name: str | None = None,
+        shape: str | None = None,
+        reference: str | None = None,
+        edges: Sequence[tuple[str, str]] | None = None,
+        experimental: Sequence[ExperimentalValue] | None = None,
+        ph: float = 7.0,
+        build_loops: bool = False,
     ) -> SubmitResult:
-        """A planner body: ligands as SMILES (or ``(name, smiles)`` pairs), or SDF text."""
+        """A planner body: ligands as SMILES (or ``(name, smiles)`` pairs) or SDF text, planned by the
+        hub with the same planner as ``fepflow plan`` (relative networks: the protein's PDB text, a
+        shape or edges); the answer's ``plan`` says what it decided."""
         items: list[Any] | None = None
         if ligands is not None:
             items = [s if isinstance(s, str) else {"name": s[0], "smiles": s[1]} for s in ligands]
@@ -267,6 +294,14 @@ class Client:
             "repeats": repeats,
             "priority": priority,
             "settings": settings,
+            "protein_pdb": protein_pdb,
+            "protein_name": protein_name,
+            "shape": shape,
+            "reference": reference,
+            "edges": [list(e) for e in edges] if edges is not None else None,
+            "experimental": _values(experimental),
+            "ph": ph,
+            "build_loops": build_loops,
         }
         return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 

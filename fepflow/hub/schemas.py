@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from fepflow.auth.tokens import encode_token
+from fepflow.models.network_results import ExperimentalValue
+from fepflow.models.plans import PlanReport, Shape
 from fepflow.models.results import EstimateRow, MoleculeValue
 from fepflow.settings import AuthSettings
 
@@ -85,25 +87,63 @@ class LigandIn(_Request):
     name: str | None = Field(None, min_length=1, max_length=200, description="name (default: the SMILES)")
 
 
+LigandName = Annotated[str, Field(min_length=1, max_length=200)]
+PLANNER_FIELDS = ("protein_pdb", "protein_name", "shape", "reference", "edges", "build_loops")
+"""Planner inputs that a network document (already planned) does not take."""
+
+
 class NetworkSubmission(_Request):
-    """Either a network document (``network``), or a planner body (``ligands`` or ``sdf`` + protocol)."""
+    """Either a network document (``network``), or a planner body: ligands (``ligands`` as SMILES or
+    ``sdf``), a protocol and, for relative networks, the protein, a shape or edges, all planned by the
+    same planner as ``fepflow plan`` (:func:`fepflow.planning.campaign.plan_campaign`). Experimental
+    values go with either, their names matching the network's ligands."""
 
     scope: str = Field(..., description="org-campaign-project the network is filed under", max_length=200)
     network: dict[str, Any] | None = Field(None, description="a fepflow/1 network document")
     name: str | None = Field(None, min_length=1, max_length=200, description="network name (planner body)")
     ligands: list[LigandIn | str] | None = Field(None, description="ligands as SMILES (planner body)")
-    sdf: str | None = Field(None, description="ligands as SDF text (planner body)")
-    protocol: str = Field("absolute-hydration", max_length=100, description="protocol (planner body)")
+    sdf: str | None = Field(None, description="ligands as SDF text, posed for binding (planner body)")
+    protocol: str = Field(
+        "absolute-hydration",
+        max_length=100,
+        description="absolute-hydration, relative-hydration or relative-binding (planner body)",
+    )
     preset: str | None = Field(None, max_length=100, description="protocol preset, e.g. 'fast'")
     settings: dict[str, Any] | None = Field(None, description="protocol settings merged over the preset")
     repeats: int | None = Field(None, ge=1, le=100, description="repeats per transformation")
     priority: int = Field(0, ge=-1_000_000, le=1_000_000)
+    protein_pdb: str | None = Field(
+        None, min_length=1, description="the protein as PDB text (relative-binding), prepared by PDBFixer"
+    )
+    protein_name: str | None = Field(None, min_length=1, max_length=200, description="the protein's name")
+    shape: Shape | None = Field(
+        None, description="relative networks: mst (default), star (with reference) or cycles"
+    )
+    reference: LigandName | None = Field(None, description="the star's centre, a ligand name")
+    edges: list[tuple[LigandName, LigandName]] | None = Field(
+        None, min_length=1, max_length=MAX_KEYS, description="exactly these ligand pairs A -> B (no shape)"
+    )
+    experimental: list[ExperimentalValue] | None = Field(
+        None, max_length=MAX_KEYS, description="measured ΔG per ligand (kcal/mol), names as the ligands'"
+    )
+    ph: float = Field(7.0, ge=0.0, le=14.0, description="pH for the protein's protonation states")
+    build_loops: bool = Field(False, description="model residues missing inside a chain (needs SEQRES)")
 
     @model_validator(mode="after")
     def _one_source(self) -> NetworkSubmission:
         given = [n for n in ("network", "ligands", "sdf") if getattr(self, n) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of 'network', 'ligands' or 'sdf'")
+        if self.network is not None:
+            planned = [f for f in PLANNER_FIELDS if getattr(self, f) not in (None, False)]
+            if planned:
+                raise ValueError(
+                    f"a network document is planned already: {', '.join(planned)} are for a planner body"
+                )
+        if self.edges is not None and (self.shape is not None or self.reference is not None):
+            raise ValueError("give 'edges' or a 'shape' (and 'reference'), not both")
+        if self.reference is not None and self.shape != "star":
+            raise ValueError("'reference' is the centre of shape 'star'")
         return self
 
 
@@ -115,6 +155,9 @@ class SubmitResult(Answer):
     transformations: list[str]
     tasks: list[str]
     created_documents: dict[str, int]
+    plan: PlanReport | None = Field(
+        None, description="what the planner decided (planner bodies): ligands, edges and scores, protein"
+    )
 
 
 class NetworkSummary(Answer):

@@ -9,13 +9,17 @@ what a person reads to judge it before anything runs.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from fepflow.models.network_results import ExperimentalValue
 
 HistidineName = Literal["HID", "HIE", "HIP"]
+Shape = Literal["mst", "star", "cycles"]
+"""Network shapes the planner draws: a minimal spanning tree over mapping scores, a star around a
+reference ligand, or a tree with edges added until every ligand lies on a cycle."""
+SHAPES: tuple[str, ...] = get_args(Shape)
 
 
 class HistidineState(BaseModel):

@@ -1,13 +1,15 @@
-"""Reading ligands from the files people have: each reader turns a file's text into molecules."""
+"""Reading the files people have: ligands (SMILES, SDF, CSV), experimental values and edge lists."""
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 from dataclasses import dataclass
 
 from fepflow.models.base import ModelError
 from fepflow.models.components import SmallMoleculeComponent
+from fepflow.models.network_results import ExperimentalValue
 from fepflow.planning.errors import PlanningError
 
 
@@ -77,3 +79,118 @@ def _unique_names(ligands: list[SmallMoleculeComponent]) -> list[SmallMoleculeCo
             )
         seen[ligand.name] = i
     return ligands
+
+
+_KCAL_PER_KJ = 1.0 / 4.184
+_NAME_COLUMNS = ("name", "ligand", "molecule", "compound", "id")
+_DG_COLUMNS = ("dg", "δg", "dg_kcal_mol", "dg_kj_mol", "dg_exp", "exp", "value", "affinity")
+_ERROR_COLUMNS = ("error", "err", "uncertainty", "dg_err", "ddg", "sigma", "stderr", "dg_error")
+
+
+def _rows(text: str) -> list[tuple[int, list[str]]]:
+    """Non-empty CSV rows with their line numbers; lines starting with ``#`` are comments."""
+    lines = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip()]
+    kept = [(n, line) for n, line in lines if not line.lstrip().startswith("#")]
+    parsed = csv.reader(io.StringIO("\n".join(line for _, line in kept)))
+    return [(n, [c.strip() for c in row]) for (n, _), row in zip(kept, parsed, strict=True)]
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text.replace("−", "-"))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _experimental_columns(header: list[str]) -> tuple[int, int, int | None, float]:
+    """Columns of name, ΔG and error in a header row, and the factor to kcal/mol."""
+    lower = [c.lower().replace(" ", "_") for c in header]
+    name = next((i for i, c in enumerate(lower) if c in _NAME_COLUMNS), 0)
+    dg = next((i for i, c in enumerate(lower) if c in _DG_COLUMNS or c.startswith("dg")), None)
+    if dg is None:
+        raise PlanningError(
+            f"the experimental CSV's header {header} names no ΔG column (dG, dg_kcal_mol, value)",
+            field="experimental",
+        )
+    error = next((i for i, c in enumerate(lower) if c in _ERROR_COLUMNS and i != dg), None)
+    factor = _KCAL_PER_KJ if "kj" in lower[dg] else 1.0
+    return name, dg, error, factor
+
+
+def read_experimental_csv(text: str) -> list[ExperimentalValue]:
+    """Measured free energies from a CSV ``name,dG,error`` (kcal/mol; a ``dG_kJ_mol`` column is
+    converted). A header row is optional; ``#`` lines are comments; the error column is optional.
+
+    Raises
+    ------
+    PlanningError
+        No rows, a row without a number, a negative error, or a name given twice (the line named).
+    """
+    rows = _rows(text)
+    if not rows:
+        raise PlanningError("the experimental CSV holds no rows", field="experimental")
+    columns: tuple[int, int, int | None, float] = (0, 1, 2, 1.0)
+    if len(rows[0][1]) < 2 or _number(rows[0][1][1]) is None:
+        columns, rows = _experimental_columns(rows[0][1]), rows[1:]
+    name_col, dg_col, error_col, factor = columns
+    values: dict[str, ExperimentalValue] = {}
+    for line, row in rows:
+        name = row[name_col] if name_col < len(row) else ""
+        dg = _number(row[dg_col]) if dg_col < len(row) else None
+        raw_error = row[error_col] if error_col is not None and error_col < len(row) else ""
+        error = _number(raw_error) if raw_error else 0.0
+        if not name or dg is None or error is None or error < 0:
+            raise PlanningError(
+                f"experimental CSV line {line} ({','.join(row)!r}): expected a name, a ΔG and an "
+                "optional non-negative error, in kcal/mol",
+                field="experimental",
+            )
+        if name in values:
+            raise PlanningError(
+                f"experimental CSV line {line}: {name!r} is given twice", field="experimental"
+            )
+        values[name] = ExperimentalValue(
+            ligand=name, dg_kcal_mol=dg * factor, uncertainty_kcal_mol=error * factor
+        )
+    return list(values.values())
+
+
+_EDGE_HEADERS = {
+    ("ligand_a", "ligand_b"),
+    ("a", "b"),
+    ("from", "to"),
+    ("source", "target"),
+    ("ligand a", "ligand b"),
+}
+
+
+def read_edges_csv(text: str) -> list[tuple[str, str]]:
+    """Ligand pairs ``A,B`` (one edge A -> B per row; a header such as ``ligand_a,ligand_b`` and ``#``
+    comment lines are allowed).
+
+    Raises
+    ------
+    PlanningError
+        No rows, a row without two names, an edge from a ligand to itself, or a pair given twice.
+    """
+    rows = _rows(text)
+    if rows and tuple(c.lower() for c in rows[0][1][:2]) in _EDGE_HEADERS:
+        rows = rows[1:]
+    if not rows:
+        raise PlanningError("the edges CSV holds no rows", field="edges")
+    edges: list[tuple[str, str]] = []
+    for line, row in rows:
+        names = [c for c in row if c]
+        if len(names) != 2 or names[0] == names[1]:
+            raise PlanningError(
+                f"edges CSV line {line} ({','.join(row)!r}): expected two different ligand names",
+                field="edges",
+            )
+        a, b = names
+        if (a, b) in edges or (b, a) in edges:
+            raise PlanningError(
+                f"edges CSV line {line}: the pair {a!r} - {b!r} is given twice", field="edges"
+            )
+        edges.append((a, b))
+    return edges

@@ -27,7 +27,7 @@ from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.systems import ChemicalSystem
 from fepflow.models.transformations import AtomMapping, Transformation
 from fepflow.planning.errors import PlanningError
-from fepflow.planning.graphs import add_cycle_edges, minimal_spanning_tree, star_edges
+from fepflow.planning.graphs import add_cycle_edges, components, minimal_spanning_tree, star_edges
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +69,89 @@ def _check_names(ligands: Sequence[SmallMoleculeComponent]) -> dict[str, int]:
     return index
 
 
+def _pair_reasons(
+    ligands: Sequence[SmallMoleculeComponent], failed: dict[tuple[int, int], str], group: Sequence[int]
+) -> str:
+    """Why the ligands of ``group`` map onto none of the others: each failed pair, named."""
+    inside = set(group)
+    lines = [
+        f"{ligands[i].name!r} - {ligands[j].name!r}: {why}"
+        for (i, j), why in sorted(failed.items())
+        if (i in inside) != (j in inside)
+    ]
+    if len(lines) > 6:
+        lines = [*lines[:6], f"and {len(lines) - 6} more pairs"]
+    return "; ".join(lines)
+
+
+def _user_edges(
+    ligands: Sequence[SmallMoleculeComponent],
+    index: dict[str, int],
+    edges: Sequence[tuple[str, str]],
+    options: MappingOptions | None,
+) -> dict[tuple[int, int], AtomMapping]:
+    wanted = []
+    for a, b in edges:
+        unknown = [x for x in (a, b) if x not in index]
+        if unknown:
+            raise PlanningError(
+                f"edge {a!r} -> {b!r} names unknown ligand(s): {', '.join(unknown)} "
+                f"(the ligands are {', '.join(sorted(index))})",
+                field="edges",
+            )
+        wanted.append((index[a], index[b]))
+    mappings, failed = score_pairs(ligands, wanted, options)
+    if failed:
+        raise PlanningError(
+            "; ".join(
+                f"edge {ligands[i].name!r} -> {ligands[j].name!r}: {why}" for (i, j), why in failed.items()
+            ),
+            field="edges",
+        )
+    return mappings
+
+
+def _layout_edges(
+    ligands: Sequence[SmallMoleculeComponent],
+    index: dict[str, int],
+    layout: str,
+    reference: str | None,
+    costs: dict[tuple[int, int], float],
+    failed: dict[tuple[int, int], str],
+) -> list[tuple[int, int]]:
+    n = len(ligands)
+    if layout == "star":
+        if reference is None:
+            raise PlanningError(
+                f"a star needs a reference ligand (one of {', '.join(sorted(index))})", field="reference"
+            )
+        if reference not in index:
+            raise PlanningError(
+                f"the reference {reference!r} is not one of the ligands ({', '.join(sorted(index))})",
+                field="reference",
+            )
+        centre = index[reference]
+        lost = [i for i in range(n) if i != centre and (min(i, centre), max(i, centre)) not in costs]
+        if lost:
+            raise PlanningError(
+                f"cannot connect the ligands in a star: {', '.join(repr(ligands[i].name) for i in lost)} "
+                f"cannot be mapped onto the reference {reference!r}: "
+                + _pair_reasons(ligands, {k: v for k, v in failed.items() if centre in k}, lost)
+            )
+        return star_edges(n, centre, costs)
+    if layout != "mst":
+        raise PlanningError(f"unknown layout {layout!r}; use 'mst' or 'star'", field="shape")
+    groups = components(n, costs)
+    if len(groups) > 1:
+        alone = min(groups, key=len)
+        raise PlanningError(
+            f"cannot connect the ligands: {', '.join(repr(ligands[i].name) for i in alone)} map(s) onto "
+            f"none of the others ({len(groups)} disconnected groups); mapping failures: "
+            + _pair_reasons(ligands, failed, alone)
+        )
+    return minimal_spanning_tree(n, costs)
+
+
 def _choose_edges(
     ligands: Sequence[SmallMoleculeComponent],
     index: dict[str, int],
@@ -78,41 +161,15 @@ def _choose_edges(
     edges: Sequence[tuple[str, str]] | None,
     options: MappingOptions | None,
 ) -> dict[tuple[int, int], AtomMapping]:
-    n = len(ligands)
     if edges is not None:
-        wanted = []
-        for a, b in edges:
-            unknown = [x for x in (a, b) if x not in index]
-            if unknown:
-                raise PlanningError(f"edge {a!r} -> {b!r} names unknown ligand(s): {', '.join(unknown)}")
-            wanted.append((index[a], index[b]))
-        mappings, failed = score_pairs(ligands, wanted, options)
-        if failed:
-            raise PlanningError("; ".join(failed.values()))
-        return mappings
-
+        return _user_edges(ligands, index, edges, options)
     all_mappings, failed = score_pairs(ligands, None, options)
     for (i, j), why in failed.items():
         logger.info("no edge %s - %s: %s", ligands[i].name, ligands[j].name, why)
     costs = {pair: 1.0 - float(m.score or 0.0) for pair, m in all_mappings.items()}
-    try:
-        if layout == "star":
-            if reference is None or reference not in index:
-                raise PlanningError(
-                    f"a star needs a reference ligand among {sorted(index)}, got {reference!r}"
-                )
-            chosen = star_edges(n, index[reference], costs)
-        elif layout == "mst":
-            chosen = minimal_spanning_tree(n, costs)
-        else:
-            raise PlanningError(f"unknown layout {layout!r}; use 'mst' or 'star'")
-        if cycles:
-            chosen = add_cycle_edges(n, chosen, costs)
-    except ValueError as exc:
-        if isinstance(exc, PlanningError):
-            raise
-        reasons = "; ".join(sorted(set(failed.values()))[:5])
-        raise PlanningError(f"cannot connect the ligands ({exc}); mapping failures: {reasons}") from None
+    chosen = _layout_edges(ligands, index, layout, reference, costs, failed)
+    if cycles:
+        chosen = add_cycle_edges(len(ligands), chosen, costs)
     out = {}
     for i, j in chosen:
         key = (min(i, j), max(i, j))
