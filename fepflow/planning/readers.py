@@ -83,8 +83,10 @@ def _unique_names(ligands: list[SmallMoleculeComponent]) -> list[SmallMoleculeCo
 
 _KCAL_PER_KJ = 1.0 / 4.184
 _NAME_COLUMNS = ("name", "ligand", "molecule", "compound", "id")
-_DG_COLUMNS = ("dg", "δg", "dg_kcal_mol", "dg_kj_mol", "dg_exp", "exp", "value", "affinity")
-_ERROR_COLUMNS = ("error", "err", "uncertainty", "dg_err", "ddg", "sigma", "stderr", "dg_error")
+_ERROR_WORDS = ("err", "uncert", "sigma", "std")
+"""A column whose name holds one of these is the error (``error``, ``dG_err``, ``uncertainty_kcal_mol``)."""
+_DG_PREFIXES = ("dg", "δg")
+_DG_COLUMNS = ("exp", "expt", "experimental", "value")
 
 
 def _rows(text: str) -> list[tuple[int, list[str]]]:
@@ -106,14 +108,22 @@ def _number(text: str) -> float | None:
 def _experimental_columns(header: list[str]) -> tuple[int, int, int | None, float]:
     """Columns of name, ΔG and error in a header row, and the factor to kcal/mol."""
     lower = [c.lower().replace(" ", "_") for c in header]
+    is_error = [any(w in c for w in _ERROR_WORDS) for c in lower]
     name = next((i for i, c in enumerate(lower) if c in _NAME_COLUMNS), 0)
-    dg = next((i for i, c in enumerate(lower) if c in _DG_COLUMNS or c.startswith("dg")), None)
+    dg = next(
+        (
+            i
+            for i, c in enumerate(lower)
+            if not is_error[i] and i != name and (c.startswith(_DG_PREFIXES) or c in _DG_COLUMNS)
+        ),
+        None,
+    )
     if dg is None:
         raise PlanningError(
             f"the experimental CSV's header {header} names no ΔG column (dG, dg_kcal_mol, value)",
             field="experimental",
         )
-    error = next((i for i, c in enumerate(lower) if c in _ERROR_COLUMNS and i != dg), None)
+    error = next((i for i in range(len(lower)) if is_error[i]), None)
     factor = _KCAL_PER_KJ if "kj" in lower[dg] else 1.0
     return name, dg, error, factor
 

@@ -6,7 +6,9 @@ Layouts:
 - ``"star"``: every ligand against one ``reference`` ligand;
 - ``cycles=True`` adds, to either, the cheapest edges until every ligand lies on a cycle (so that
   every ligand has a cycle-closure check and no single failed edge disconnects it);
-- ``edges=[("a", "b"), ...]``: exactly the pairs given, in the direction given (still mapped).
+- ``edges=[("a", "b"), ...]``: exactly the pairs given, in the direction given (still mapped); a
+  ligand no edge reaches is left unconnected here (:func:`~fepflow.planning.campaign.plan_campaign`,
+  the entry points' planner, refuses that).
 
 Without a protein each edge is one ``relative-hydration`` transformation between systems
 ``{ligand, solvent}`` (the protocol runs the solvent and vacuum legs). With a protein each edge

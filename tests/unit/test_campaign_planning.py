@@ -246,6 +246,9 @@ def test_experimental_csv_with_or_without_header() -> None:
         ("benzene", -5.19, 0.0),
         ("toluene", -5.52, 0.04),
     ]
+    for header in ("name,dg_kcal_mol,uncertainty_kcal_mol", "ligand,ΔG (kcal/mol),dG_err", "Name,dG,stderr"):
+        (value,) = read_experimental_csv(f"{header}\nethane,1.83,0.6\n")
+        assert (value.ligand, value.dg_kcal_mol, value.uncertainty_kcal_mol) == ("ethane", 1.83, 0.6), header
     kj = read_experimental_csv("ligand,dG_kJ_mol,error\nbenzene,-20.92,0.4184\n")
     assert kj[0].dg_kcal_mol == pytest.approx(-5.0) and kj[0].uncertainty_kcal_mol == pytest.approx(0.1)
 
