@@ -198,3 +198,21 @@ def test_relative_binding_page_in_chromium(
 
     shot = chromium_screenshot(url, tmp_path, tmp_path / "page.png")
     assert shot.startswith(b"\x89PNG") and len(shot) > 100_000
+
+
+def test_relative_hydration_page_before_any_result(hub: Any, hub_index: Index) -> None:
+    """A relative hydration cycle just submitted: the page renders with every edge waiting, no
+    experiment and no banner (the fast preset's numbers mean something)."""
+    ligands = [SmallMoleculeComponent.from_smiles(s, n) for n, s in SMILES.items()]
+    network = plan_network(ligands, name="hydration cycle", cycles=True)
+    hub_index.submit_network(network, scope=SCOPE)
+    url = urlsplit(
+        hub.get(f"/api/v1/networks/{network.key}/page-link", headers=bearer([SCOPE])).json()["url"]
+    )
+    page = hub.get(f"{url.path}?{url.query}")
+    assert page.status_code == 200
+    html = page.text
+    assert "relative-hydration" in html and "ΔG_hyd" in html and SMOKE_BANNER not in html
+    assert len(re.findall(r"<td>[^<]+ → [^<]+</td><td>–</td><td>–</td>", html)) == 3  # no values yet
+    assert "id='no-experiment'" in html and "id='no-cycles'" in html
+    assert html.count("data:image/svg+xml;base64,") == 3  # the ligands are drawn all the same
