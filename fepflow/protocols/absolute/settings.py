@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from fepflow.models.base import ModelError
-from fepflow.protocols.common.settings import ChemistrySettings, SettingsSection
+from fepflow.protocols.common.settings import SMOKE_SIMULATION, ChemistrySettings, SettingsSection
 
 # Electrostatics switched off first (with sterics on), then sterics decoupled with softcore.
 DEFAULT_LAMBDA_ELECTROSTATICS = (1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -87,15 +87,7 @@ FAST: dict[str, Any] = {
 
 SMOKE: dict[str, Any] = {
     "lambdas": {"electrostatics": [1.0, 0.0, 0.0], "sterics": [1.0, 1.0, 0.0]},
-    "simulation": {
-        "timestep_fs": 2.0,
-        "hydrogen_mass_amu": None,
-        "steps_per_iteration": 10,
-        "equilibration_ps": 0.02,
-        "production_iterations": 4,
-        "checkpoint_interval_iterations": 2,
-        "minimize_max_iterations": 200,
-    },
+    "simulation": SMOKE_SIMULATION,
     "system": {"solvent_model": "obc2"},
     "repeats": 1,
 }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,3 +61,16 @@ class ChemistrySettings(SettingsSection):
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     system: SystemSettings = Field(default_factory=SystemSettings)
     repeats: int = Field(3, ge=1, le=100, description="independent repeats per transformation")
+
+
+SMOKE_SIMULATION: dict[str, Any] = {
+    "timestep_fs": 2.0,
+    "hydrogen_mass_amu": None,
+    "steps_per_iteration": 10,
+    "equilibration_ps": 0.02,
+    "production_iterations": 4,
+    "checkpoint_interval_iterations": 2,
+    "minimize_max_iterations": 200,
+}
+"""The sampling of every protocol's ``smoke`` preset: 4 iterations of 10 steps after 20 fs of
+equilibration — the mechanics of a whole run in seconds, with numbers that mean nothing."""

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import Field
 
 from fepflow.protocols.absolute.settings import PRODUCTION as ABSOLUTE_PRODUCTION
-from fepflow.protocols.common.settings import ChemistrySettings, SettingsSection
+from fepflow.protocols.common.settings import SMOKE_SIMULATION, ChemistrySettings, SettingsSection
 
 
 class HybridLambdaSettings(SettingsSection):
@@ -55,15 +55,7 @@ FAST: dict[str, Any] = {
 """TIP3P, 1.0 nm padding, 50 ps per window after 20 ps of NPT."""
 SMOKE: dict[str, Any] = {
     "lambdas": {"windows": 3},
-    "simulation": {
-        "timestep_fs": 2.0,
-        "hydrogen_mass_amu": None,
-        "steps_per_iteration": 10,
-        "equilibration_ps": 0.02,
-        "production_iterations": 4,
-        "checkpoint_interval_iterations": 2,
-        "minimize_max_iterations": 200,
-    },
+    "simulation": SMOKE_SIMULATION,
     "system": {"solvent_padding_nm": 0.6, "nonbonded_cutoff_nm": 0.6},
     "repeats": 1,
 }
