@@ -22,7 +22,9 @@ class TTLCache:
         self.ttl_s = ttl_s
         self.stale_s = ttl_s * stale_factor
         self._data: dict[str, tuple[float, Any]] = {}  # key -> (stored at, value)
-        self._locks: dict[str, threading.Lock] = {}
+        # key -> (lock, callers holding or waiting for it); dropped when the last one leaves, so keys
+        # that never get a value (unknown networks) leave nothing behind
+        self._locks: dict[str, tuple[threading.Lock, int]] = {}
         self._refreshing: set[str] = set()
         self._guard = threading.Lock()
 
@@ -65,16 +67,32 @@ class TTLCache:
         state, value = self.peek(key)
         if state == "fresh":
             return value  # type: ignore[no-any-return]
+        lock = self._enter(key)
+        try:
+            with lock:
+                state, value = self.peek(key)
+                if state == "fresh":
+                    return value  # type: ignore[no-any-return]
+                value = compute()
+                if keep(value):
+                    self._store(key, value)
+                return value
+        finally:
+            self._leave(key)
+
+    def _enter(self, key: str) -> threading.Lock:
         with self._guard:
-            lock = self._locks.setdefault(key, threading.Lock())
-        with lock:
-            state, value = self.peek(key)
-            if state == "fresh":
-                return value  # type: ignore[no-any-return]
-            value = compute()
-            if keep(value):
-                self._store(key, value)
-            return value
+            lock, users = self._locks.get(key) or (threading.Lock(), 0)
+            self._locks[key] = (lock, users + 1)
+            return lock
+
+    def _leave(self, key: str) -> None:
+        with self._guard:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
     def _store(self, key: str, value: Any) -> None:
         with self._guard:
@@ -86,4 +104,3 @@ class TTLCache:
         cutoff = time.monotonic() - self.stale_s
         for key in [k for k, (at, _) in self._data.items() if at <= cutoff] or list(self._data):
             self._data.pop(key, None)
-            self._locks.pop(key, None)

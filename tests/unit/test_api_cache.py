@@ -64,3 +64,35 @@ def test_a_stale_value_is_served_while_one_caller_refreshes() -> None:
     assert cache.claim_refresh("k") is True  # released after the refresh
     time.sleep(2.1)
     assert cache.peek("k") == ("missing", None)  # older than stale_s: not served any more
+
+
+def test_unknown_keys_leave_no_lock_behind() -> None:
+    """Issue 14 item 12: every missed key used to leave its lock in the cache for good."""
+    cache = TTLCache(5)
+    for i in range(5000):
+        assert cache.get(f"unknown-{i}", lambda: None, keep=lambda v: v is not None) is None
+    cache.get("known", lambda: 1)
+    assert len(cache._locks) == 0 and list(cache._data) == ["known"]
+
+
+def test_concurrent_misses_of_an_unknown_key_release_the_lock() -> None:
+    cache = TTLCache(5)
+    calls: list[int] = []
+    gate = threading.Event()
+
+    def slow() -> None:
+        calls.append(1)
+        gate.wait(2)
+        return None
+
+    threads = [
+        threading.Thread(target=cache.get, args=("k", slow), kwargs={"keep": lambda v: v is not None})
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    time.sleep(0.2)
+    gate.set()
+    for t in threads:
+        t.join()
+    assert 1 <= len(calls) <= 8 and len(cache._locks) == 0
