@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.errors import TooLarge
+from api.scoping import visible_networks
 from fepflow.auth.scopes import Scope, ScopeError
+from fepflow.auth.tokens import TokenClaims
 from fepflow.hub.schemas import LigandIn, NetworkSubmission
-from fepflow.models.base import ModelError
+from fepflow.models.base import KeyedModel, ModelError
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import ExperimentalValue
 from fepflow.models.plans import PlanReport
@@ -26,6 +28,8 @@ from fepflow.planning.campaign import (
     plan_campaign,
 )
 from fepflow.settings import ApiSettings
+from fepflow.store.index import Index, SubmitReport
+from fepflow.store.models import COLLECTION_OF
 
 
 class FieldError(ModelError):
@@ -137,3 +141,47 @@ def _from_document(doc: dict[str, Any], limits: ApiSettings) -> AlchemicalNetwor
     if not isinstance(model, AlchemicalNetwork):
         raise FieldError("network", f"the document's root is a {model.type_name}, not an AlchemicalNetwork")
     return model
+
+
+def created_for_caller(
+    index: Index, claims: TokenClaims, network: AlchemicalNetwork, report: SubmitReport, network_seen: bool
+) -> dict[str, int]:
+    """The submission's documents new *to the caller*, per collection: those no network in the
+    caller's scopes held before (``network_seen``: whether the network itself was visible before).
+
+    What the store reports (documents new to the whole hub) would tell whether another scope had
+    submitted the same chemistry; this counts as new what the caller could not see before. A
+    component or system counts as seen when a transformation it belongs to was (one seen only
+    through another network's different transformation is counted as new)."""
+    hidden = set() if network_seen else {network.key}
+
+    def seen(networks_of: dict[str, list[str]]) -> set[str]:
+        nets = {n for ns in networks_of.values() for n in ns} - hidden
+        visible = visible_networks(index, claims, sorted(nets))
+        return {k for k, ns in networks_of.items() if visible.intersection(ns)}
+
+    tasks = index.tasks.docs(report.task_keys)
+    seen_tasks = seen({k: list(d.get("networks", [])) for k, d in tasks.items()})
+    edges = {e.key: e for e in network.edges}
+    seen_edges = seen(index.transformations.networks_by_key(sorted(edges)))
+    known = {*seen_edges, *([network.key] if network_seen else [])}
+    for key in seen_edges:
+        known.update(_descendants(edges[key]))
+    everything: dict[str, set[str]] = {}
+    for model in [network, *network.edges, *(d for e in network.edges for d in _models_under(e))]:
+        everything.setdefault(COLLECTION_OF[type(model)], set()).add(model.key)
+    created = {name: len(keys - known) for name, keys in everything.items()}
+    created["tasks"] = len([k for k in dict.fromkeys(report.task_keys) if k not in seen_tasks])
+    return {name: created.get(name, 0) for name in report.created}
+
+
+def _models_under(model: KeyedModel) -> list[KeyedModel]:
+    found: list[KeyedModel] = []
+    for child in model.children():
+        found.append(child)
+        found.extend(_models_under(child))
+    return found
+
+
+def _descendants(model: KeyedModel) -> set[str]:
+    return {m.key for m in _models_under(model)}

@@ -14,8 +14,8 @@ from fastapi.responses import PlainTextResponse
 
 from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
-from api.scoping import network_doc, visible_scopes
-from api.submission import FieldError, concrete_scope, plan_submission
+from api.scoping import network_covered, network_doc, visible_scopes
+from api.submission import FieldError, concrete_scope, created_for_caller, plan_submission
 from fepflow.analysis.network_estimates import NotRelative, relative_network_estimates
 from fepflow.auth.scopes import scope_allows
 from fepflow.hub.schemas import (
@@ -67,6 +67,7 @@ def submit(
     submission = plan_submission(body, limits)
     network = submission.network
     before = index.networks.scopes_of(network.key)
+    seen_before = before is not None and bool(visible_scopes(claims, before))
     report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
     if submission.experimental:
         index.networks.set_experimental(network.key, submission.experimental)
@@ -79,7 +80,7 @@ def submit(
         created=new_here,
         transformations=[e.key for e in network.edges],
         tasks=report.task_keys,
-        created_documents=report.created,
+        created_documents=created_for_caller(index, claims, network, report, seen_before),
         plan=submission.plan,
     )
 
@@ -224,7 +225,7 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     "/{key}/repeats", summary="Add repeats to the network's transformations", response_model=TaskChanges
 )
 def add_repeats(key: str, body: RepeatsRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    network_doc(index, claims, key)
+    network_covered(claims, network_doc(index, claims, key))
     mine = set(index.transformations.of_network(key))
     wanted = body.transformations if body.transformations is not None else sorted(mine)
     outside = [t for t in wanted if t not in mine]

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from api.deps import ClaimsDep, IndexDep
-from api.scoping import network_doc, task_docs, visible_networks
+from api.scoping import changeable_task_docs, network_doc, not_covered, task_docs, visible_networks
 from api.submission import FieldError
+from fepflow.auth.tokens import TokenClaims
 from fepflow.hub.schemas import (
     ExtendRequest,
     PriorityRequest,
@@ -20,6 +21,7 @@ from fepflow.hub.schemas import (
     TaskPage,
 )
 from fepflow.models.states import InvalidTransition, TaskStatus
+from fepflow.store.index import Index
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -69,7 +71,7 @@ def get_task(key: str, claims: ClaimsDep, index: IndexDep) -> TaskOut:
 
 @router.post("/priority", summary="Set the priority of tasks (higher runs first)", response_model=TaskChanges)
 def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    task_docs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, body.tasks)
     index.tasks.set_priorities(body.tasks, body.priority)
     return TaskChanges(changed=list(dict.fromkeys(body.tasks)))
 
@@ -78,7 +80,7 @@ def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> T
     "/cancel", summary="Cancel tasks (finished ones are left as they are)", response_model=TaskChanges
 )
 def cancel(body: TaskKeys, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    task_docs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, body.tasks)
     changed, skipped = index.tasks.cancel_many(body.tasks)
     return TaskChanges(changed=changed, skipped=[{"task": k, "reason": r} for k, r in skipped.items()])
 
@@ -93,9 +95,27 @@ def restart(body: RestartRequest, claims: ClaimsDep, index: IndexDep) -> TaskCha
     if body.network is not None:
         network_doc(index, claims, body.network)
     if body.tasks:
-        task_docs(index, claims, body.tasks)
-    moved = index.tasks.restart_errored(network=body.network, keys=body.tasks, pattern=body.traceback_pattern)
-    return TaskChanges(changed=moved)
+        changeable_task_docs(index, claims, body.tasks)
+    keys, shared = _restartable(index, claims, body.network, body.tasks)
+    moved = index.tasks.restart_errored(network=body.network, keys=keys, pattern=body.traceback_pattern)
+    return TaskChanges(changed=moved, skipped=[{"task": k, "reason": SHARED_REASON} for k in shared])
+
+
+SHARED_REASON = (
+    "shared with work outside your scopes; only a caller whose scopes cover all of it may restart it"
+)
+
+
+def _restartable(
+    index: Index, claims: TokenClaims, network: str | None, keys: list[str] | None
+) -> tuple[list[str] | None, list[str]]:
+    """The keys to restart (None: every errored task of ``network``) and the errored tasks of
+    ``network`` left alone because work outside the caller's scopes also holds them."""
+    if network is None or keys:
+        return keys, []
+    errored = [str(d["_id"]) for d in index.tasks.of_network(network, TaskStatus.ERROR)]
+    shared = not_covered(index, claims, index.tasks.docs(errored))
+    return (None if not shared else [k for k in errored if k not in shared]), sorted(shared)
 
 
 @router.post(
@@ -104,7 +124,7 @@ def restart(body: RestartRequest, claims: ClaimsDep, index: IndexDep) -> TaskCha
     response_model=TaskChanges,
 )
 def extend(body: ExtendRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    task_docs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, body.tasks)
     changed, skipped = [], []
     for key in body.tasks:
         try:
