@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -15,10 +16,14 @@ from fepflow.models.base import ModelError
 from fepflow.models.states import InvalidTransition
 from fepflow.planning import PlanningError
 from fepflow.store.models import NotFound
+from fepflow.store.outages import UNAVAILABLE, which_store
 from fepflow.store.results import ResultNotFound
 from fepflow.store.tasks import TaskNotFound, TransitionConflict
 
 _MOLECULE = re.compile(r"molecule '([^']+)'")  # how model errors name the molecule they are about
+RETRY_AFTER_S = 5
+"""What a 503 for an unreachable store tells the client to wait, in seconds (``Retry-After``)."""
+log = logging.getLogger("fepflow.hub")
 
 
 class TooLarge(Exception):
@@ -90,3 +95,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(TransitionConflict)
     async def _conflict(request: Request, exc: TransitionConflict) -> JSONResponse:
         return _answer(request, 409, str(exc))
+
+    for outage in UNAVAILABLE:
+
+        @app.exception_handler(outage)
+        async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+            # the error names hosts and ports: logged here, not sent to the caller
+            store = which_store(exc)
+            log.warning("%s %s: %s unavailable: %s", request.method, request.url.path, store, exc)
+            detail = f"{store} is unavailable; try again in {RETRY_AFTER_S} s"
+            return _answer(request, 503, detail, {"Retry-After": str(RETRY_AFTER_S)})

@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,7 @@ from fepflow.models.network_results import ExperimentalValue, NetworkEstimates
 from fepflow.models.serialization import from_dict, to_dict
 
 RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_BACKOFF_S = 30.0
 REFRESH_MARGIN = timedelta(seconds=60)
 M = TypeVar("M", bound=BaseModel)
 
@@ -72,6 +74,21 @@ def _describe(detail: Any) -> str:
     return str(detail)
 
 
+def _seconds(retry_after: str | None) -> float | None:
+    """A ``Retry-After`` header's wait in seconds (it is a number of seconds or an HTTP date)."""
+    if not retry_after:
+        return None
+    if retry_after.strip().isdigit():
+        return float(retry_after)
+    try:
+        when = parsedate_to_datetime(retry_after)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
 def _values(values: Sequence[ExperimentalValue] | None) -> list[dict[str, Any]] | None:
     return [v.model_dump(mode="json") for v in values] if values is not None else None
 
@@ -88,15 +105,18 @@ class Client:
         password: str | None = None,
         token_file: Path | None = None,
         timeout_s: float = 60.0,
-        retries: int = 4,
+        retries: int = 10,
         backoff_s: float = 0.5,
+        retry_total_s: float = 120.0,
         http: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._owns_http = http is None
         self.http = http or httpx.Client(base_url=self.base_url, timeout=timeout_s)
         self.retries, self.backoff_s, self._sleep = retries, backoff_s, sleep
+        self.retry_total_s, self._clock = retry_total_s, clock
         self._credentials = (username, password) if username and password else None
         self.token_file = token_file
         self._token: Token | None = None
@@ -143,12 +163,13 @@ class Client:
     def _send(
         self, method: str, path: str, *, auth: bool = True, renew: bool = True, **kw: Any
     ) -> httpx.Response:
-        """Send with retries on 502/503/504 and connection errors; on a 401 renew the token once.
+        """Send with retries on 502/503/504 and connection errors (waiting as ``Retry-After`` says,
+        at most ``retries`` times and ``retry_total_s`` seconds in all); on a 401 renew the token once.
 
         ``renew=False`` is for the renewal call itself: it neither refreshes first nor retries a 401.
         """
         given_headers = dict(kw.pop("headers", None) or {})
-        attempt = 0
+        attempt, deadline = 0, self._clock() + self.retry_total_s
         renewed = not renew
         while True:
             headers = dict(given_headers)
@@ -157,13 +178,13 @@ class Client:
             try:
                 response = self.http.request(method, path, headers=headers, **kw)
             except httpx.TransportError:
-                if attempt >= self.retries:
+                if not self._pause(attempt, deadline):
                     raise
-                self._pause(attempt)
                 attempt += 1
                 continue
-            if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                self._pause(attempt, response.headers.get("retry-after"))
+            if response.status_code in RETRY_STATUSES and self._pause(
+                attempt, deadline, response.headers.get("retry-after")
+            ):
                 attempt += 1
                 continue
             if response.status_code == 401 and auth and not renewed and (self._credentials or self._token):
@@ -186,11 +207,16 @@ class Client:
         token = self.access_token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
-    def _pause(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = self.backoff_s * (2**attempt) * (1 + random.random() / 4)
-        if retry_after and retry_after.isdigit():
-            delay = max(delay, float(retry_after))
-        self._sleep(delay)
+    def _pause(self, attempt: int, deadline: float, retry_after: str | None = None) -> bool:
+        """Wait before retry ``attempt + 1``: as long as ``Retry-After`` says, else a growing backoff,
+        never past ``deadline``. False (and no wait) when the retries or the time are used up."""
+        left = deadline - self._clock()
+        if attempt >= self.retries or left <= 0:
+            return False
+        told = _seconds(retry_after)
+        backoff = min(self.backoff_s * (2**attempt), MAX_BACKOFF_S) * (1 + random.random() / 4)
+        self._sleep(min(told if told is not None else backoff, left))
+        return True
 
     @staticmethod
     def _model(model: type[M], response: httpx.Response) -> M:
@@ -414,14 +440,17 @@ class Client:
         extra = dict(h.split(": ", 1) for h in access.headers or [])
         digest = hashlib.sha256()
         tmp = target.with_name(target.name + ".part")
-        attempt = 0
+        attempt, deadline = 0, self._clock() + self.retry_total_s
         while True:
             try:
                 # the access URL carries its own authorisation (presigned, or a signed hub link):
                 # the bearer token is not sent along, so it never reaches an object store
                 with self.http.stream("GET", access.url, headers=extra) as response:
-                    if response.status_code in RETRY_STATUSES and attempt < self.retries:
-                        raise httpx.RemoteProtocolError(f"status {response.status_code}")
+                    if response.status_code in RETRY_STATUSES and self._pause(
+                        attempt, deadline, response.headers.get("retry-after")
+                    ):
+                        attempt += 1
+                        continue
                     if response.status_code >= 400:
                         raise HubError(
                             response.status_code, response.read().decode(errors="replace"), "GET", access.url
@@ -432,9 +461,8 @@ class Client:
                             fh.write(chunk)
                 break
             except httpx.TransportError:
-                if attempt >= self.retries:
+                if not self._pause(attempt, deadline):
                     raise
-                self._pause(attempt)
                 attempt += 1
                 digest = hashlib.sha256()
         expected = drs.sha256()

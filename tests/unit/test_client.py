@@ -168,3 +168,53 @@ def test_a_corrupt_download_raises_and_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(ChecksumError, match="expected sha-256"):
         client.download("o1", tmp_path / "out.json")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_503_waits_as_long_as_retry_after_says_in_seconds_or_as_a_date() -> None:
+    """Issue 14 item 9: the hub answers 503 + Retry-After while a store is down."""
+    when = (datetime.now(UTC) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    script = [("7", 503), (when, 503), (None, 200)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        after, status = script.pop(0)
+        headers = {"Retry-After": after} if after else {}
+        return httpx.Response(status, json={"status": "ok", "checks": {}}, headers=headers)
+
+    client, slept = make(handler, backoff_s=0.01)
+    assert client.health()["status"] == "ok"
+    assert 7 <= slept[0] < 8 and 25 <= slept[1] <= 31
+
+
+def test_retries_stop_within_the_total_retry_time() -> None:
+    """A long outage (or a Retry-After of an hour) ends in the 503 within ``retry_total_s``, not hours."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    slept: list[float] = []
+    http = httpx.Client(
+        base_url=HUB,
+        transport=httpx.MockTransport(
+            lambda r: httpx.Response(
+                503, json={"detail": "MongoDB is unavailable"}, headers={"Retry-After": "3600"}
+            )
+        ),
+    )
+    client = Client(HUB, http=http, sleep=sleep, clock=lambda: now[0], retries=50, retry_total_s=60)
+    with pytest.raises(HubError) as info:
+        client.version()
+    assert info.value.status_code == 503 and "MongoDB" in str(info.value)
+    assert sum(slept) <= 60
+
+    slept.clear()
+    now[0] = 0.0
+    http = httpx.Client(
+        base_url=HUB,
+        transport=httpx.MockTransport(lambda r: httpx.Response(503, headers={"Retry-After": "5"})),
+    )
+    client = Client(HUB, http=http, sleep=sleep, clock=lambda: now[0], retries=50, retry_total_s=60)
+    with pytest.raises(HubError):
+        client.version()
+    assert 50 <= sum(slept) <= 60 and len(slept) >= 10  # kept trying for the whole budget, no longer

@@ -60,6 +60,10 @@ class ObjectStoreAuthError(ObjectStoreError):
     """The object store refused our credentials or signature."""
 
 
+class ObjectStoreUnavailable(ObjectStoreError):
+    """The object store cannot be reached or answered a server error (5xx): trying later may work."""
+
+
 def validate_key(key: str) -> str:
     """Return ``key`` when it is a sha256 hex digest (64 lowercase hex digits); raise otherwise."""
     if not isinstance(key, str) or _KEY_RE.fullmatch(key) is None:
@@ -226,8 +230,15 @@ class ObjectStore(ABC):
         return True
 
     def stat(self, key: str) -> ObjectRef:
-        """The reference of a stored object without reading it; raises :class:`ObjectNotFound`."""
+        """The reference of a stored object without reading it (its size is the store's, its
+        checksum is the key: nothing is checked); raises :class:`ObjectNotFound`."""
         return self._stat(validate_key(key))
+
+    def verify(self, key: str) -> ObjectRef:
+        """The reference of a stored object once its content is checked: its bytes hash to the key
+        (read back and hashed, or a checksum the server computed from the bytes it received);
+        raises :class:`ChecksumMismatch` when they do not, :class:`ObjectNotFound` when missing."""
+        return self._verify(validate_key(key))
 
     def delete(self, key: str) -> None:
         """Remove the object; deleting a key that is not stored is not an error."""
@@ -272,6 +283,15 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def _delete(self, key: str) -> None: ...
+
+    def _verify(self, key: str) -> ObjectRef:
+        """Read the object back through a :class:`VerifyingReader` (the last read raises on wrong bytes)."""
+        with self.open(key) as reader:
+            for _ in reader.iter_chunks():
+                pass
+            if not reader.verified:
+                raise ChecksumMismatch(key, key, None, "the object could not be read to its end")
+        return self._stat(key)
 
     @abstractmethod
     def _presigned_url(self, key: str, ttl_s: int | None) -> str | None: ...

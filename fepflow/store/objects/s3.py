@@ -4,7 +4,11 @@ Objects live at ``prefix/ab/cd/<sha256>`` with their digest in the ``sha256`` us
 checks what it receives: a single-part put carries ``ChecksumSHA256`` (a mismatch is refused); a
 multipart upload (objects from ``multipart_threshold_mb`` up) sends a SHA256 checksum with every part,
 and afterwards the composite checksum the server reports is compared with the one computed from the
-bytes that were hashed, so a file that changed while it was uploaded is caught and removed.
+bytes that were hashed, so a file that changed while it was uploaded is caught and removed (that
+composite is kept in the ``sha256-parts`` metadata). An object already stored is trusted only when the
+checksum the server reports (``ChecksumMode=ENABLED``) is the key's, or the composite of the bytes
+being put; ``verify`` compares those checksums and, where the server reports none, reads the object
+back and hashes it.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from fepflow.store.objects.base import (
     ObjectStore,
     ObjectStoreAuthError,
     ObjectStoreError,
+    ObjectStoreUnavailable,
     VerifyingReader,
     key_path,
     read_chunks,
@@ -217,13 +222,15 @@ class S3ObjectStore(ObjectStore):
 
     def _upload(self, source: IO[bytes], digests: _Digests) -> ObjectRef:
         key, size, name = digests.key, digests.size, self.object_name(digests.key)
-        existing = self._existing(key, size)
+        existing = self._existing(key, size, digests)
         if existing is not None:
             return existing
-        extra = {"ContentType": "application/octet-stream", "Metadata": {"sha256": key}}
+        extra: dict[str, Any] = {"ContentType": "application/octet-stream", "Metadata": {"sha256": key}}
+        if size >= self._threshold and self._same_parts(digests):
+            extra["Metadata"]["sha256-parts"] = digests.composite()
         with self._errors("upload", key):
             if size < self._threshold:
-                checksum = base64.b64encode(bytes.fromhex(key)).decode()
+                checksum = _b64(key)
                 self._client.put_object(Bucket=self._bucket, Key=name, Body=source, ContentLength=size,
                                         ChecksumSHA256=checksum, **extra)  # fmt: skip
                 return self._ref(key, size)
@@ -232,7 +239,7 @@ class S3ObjectStore(ObjectStore):
                 manager.upload(source, self._bucket, name, extra_args=extra).result()
             head = self._client.head_object(Bucket=self._bucket, Key=name, ChecksumMode="ENABLED")
         reported, composite = head.get("ChecksumSHA256"), digests.composite()
-        same_parts = ChunksizeAdjuster().adjust_chunksize(self._part_size, size) == digests.part_size
+        same_parts = self._same_parts(digests)
         problem = ""
         if head["ContentLength"] != size:
             problem = f"the server stored {head['ContentLength']} bytes of {size}"
@@ -244,20 +251,44 @@ class S3ObjectStore(ObjectStore):
             raise ChecksumMismatch(key, key, None, f"{problem} (did the source change while uploading?)")
         return self._ref(key, size)
 
-    def _existing(self, key: str, size: int) -> ObjectRef | None:
-        """The reference of ``key`` when we stored it (size and ``sha256`` metadata agree); else None,
-        and the caller rewrites it."""
+    def _same_parts(self, digests: _Digests) -> bool:
+        """True when the upload splits the object into the parts ``digests`` hashed."""
+        return ChunksizeAdjuster().adjust_chunksize(self._part_size, digests.size) == digests.part_size
+
+    def _existing(self, key: str, size: int, digests: _Digests) -> ObjectRef | None:
+        """The reference of ``key`` when the stored object has its size, our ``sha256`` metadata and
+        a server checksum of these bytes (whole, or the composite of these parts); else None, and
+        the caller rewrites it (a size and metadata alone say nothing of the bytes)."""
         try:
-            head = self._head(key)
+            head = self._head(key, checksum=True)
         except ObjectNotFound:
             return None
         if head["ContentLength"] != size or head.get("Metadata", {}).get("sha256") != key:
             return None
-        return self._ref(key, size)
+        reported = head.get("ChecksumSHA256")
+        if reported == _b64(key) or (self._same_parts(digests) and reported == digests.composite()):
+            return self._ref(key, size)
+        return None
 
-    def _head(self, key: str) -> dict[str, Any]:
+    def _head(self, key: str, *, checksum: bool = False) -> dict[str, Any]:
+        extra = {"ChecksumMode": "ENABLED"} if checksum else {}
         with self._errors("stat", key):
-            return dict(self._client.head_object(Bucket=self._bucket, Key=self.object_name(key)))
+            return dict(self._client.head_object(Bucket=self._bucket, Key=self.object_name(key), **extra))
+
+    def _verify(self, key: str) -> ObjectRef:
+        """Compare the checksum the server computed from the bytes it received with the key (for a
+        multipart object, its composite with the one recorded from our bytes); read back otherwise."""
+        head = self._head(key, checksum=True)
+        reported, size = head.get("ChecksumSHA256"), int(head["ContentLength"])
+        if reported and "-" not in reported:
+            if reported != _b64(key):
+                raise ChecksumMismatch(
+                    key, key, base64.b64decode(reported).hex(), "the server's ChecksumSHA256"
+                )
+            return self._ref(key, size)
+        if reported and reported == head.get("Metadata", {}).get("sha256-parts"):
+            return self._ref(key, size)
+        return super()._verify(key)
 
     def _open(self, key: str) -> VerifyingReader:
         with self._errors("get", key):
@@ -294,8 +325,8 @@ class S3ObjectStore(ObjectStore):
             return ObjectStoreAuthError(f"no usable S3 credentials for {where}: set FEPFLOW_OBJECTS_S3_*")
         if isinstance(exc, bx.FlexibleChecksumError) and key:
             return ChecksumMismatch(key, key, None, f"the response failed its S3 checksum ({exc})")
-        if isinstance(exc, bx.ConnectionError):
-            return ObjectStoreError(f"cannot reach the S3 endpoint for {where}: {exc}")
+        if isinstance(exc, bx.ConnectionError | bx.HTTPClientError):  # refused, timed out, cut off
+            return ObjectStoreUnavailable(f"cannot reach the S3 endpoint for {where}: {exc}")
         if not isinstance(exc, bx.ClientError):
             return ObjectStoreError(f"S3 {action} failed for {where}: {exc}")
         code, message = _code(exc), exc.response.get("Error", {}).get("Message", "")
@@ -310,7 +341,14 @@ class S3ObjectStore(ObjectStore):
             )
         if code in _BAD_DIGEST and key:
             return ChecksumMismatch(key, key, None, f"{where} refused the upload: the bytes it got differ")
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
+            return ObjectStoreUnavailable(f"S3 {action} failed for {where}: {code} {message}".rstrip())
         return ObjectStoreError(f"S3 {action} failed for {where}: {code} {message}".rstrip())
+
+
+def _b64(key: str) -> str:
+    """The ``ChecksumSHA256`` header of bytes whose sha256 hex digest is ``key``."""
+    return base64.b64encode(bytes.fromhex(key)).decode()
 
 
 def _code(exc: bx.ClientError) -> str:
