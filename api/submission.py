@@ -27,6 +27,7 @@ from fepflow.planning.campaign import (
     network_ligand_names,
     plan_campaign,
 )
+from fepflow.planning.system_size import estimate_atoms
 from fepflow.settings import ApiSettings
 from fepflow.store.index import Index, SubmitReport
 from fepflow.store.models import COLLECTION_OF
@@ -59,6 +60,7 @@ def plan_submission(body: NetworkSubmission, limits: ApiSettings) -> Submission:
     """The network of ``body`` (a document, or planned), checked against the hub's count limits."""
     if body.network is not None:
         network = _from_document(body.network, limits)
+        check_sizes(network, limits)
         try:
             experimental = match_experimental(body.experimental or [], network_ligand_names(network))
         except PlanningError as exc:
@@ -74,7 +76,40 @@ def plan_submission(body: NetworkSubmission, limits: ApiSettings) -> Submission:
         raise TooLarge(
             f"{len(planned.network.edges)} transformations; the hub accepts {limits.max_edges} per submission"
         )
+    check_sizes(planned.network, limits)
     return Submission(network=planned.network, experimental=planned.experimental, plan=planned.report)
+
+
+def check_sizes(network: AlchemicalNetwork, limits: ApiSettings) -> None:
+    """TooLarge (413) for a transformation that asks for more sampling per state, or a system that
+    would have more atoms once built, than the hub accepts; nothing is built to find out."""
+    estimated: dict[tuple[str, str], int] = {}
+    for edge in network.edges:
+        sim = edge.settings.get("simulation") or {}
+        ns = (
+            float(sim.get("production_iterations", 0))
+            * float(sim.get("steps_per_iteration", 0))
+            * float(sim.get("timestep_fs", 0))
+            * 1e-6
+        )
+        if ns > limits.max_ns_per_state:
+            raise TooLarge(
+                f"transformation {edge.name or edge.key} asks for {ns:,.0f} ns per state "
+                "(production_iterations x steps_per_iteration x timestep_fs); the hub accepts "
+                f"{limits.max_ns_per_state:,.0f} (FEPFLOW_API_MAX_NS_PER_STATE)"
+            )
+        system = edge.settings.get("system") or {}
+        for state in (edge.state_a, edge.state_b):
+            memo = (state.key, repr(sorted(system.items())))
+            if memo not in estimated:
+                estimated[memo] = estimate_atoms(state, edge.settings)
+            if estimated[memo] > limits.max_atoms:
+                raise TooLarge(
+                    f"system {state.name!r} would have about {estimated[memo]:,} atoms once built "
+                    f"(solvent_padding_nm {system.get('solvent_padding_nm')}, "
+                    f"{system.get('solvent_model')}); the hub accepts {limits.max_atoms:,} "
+                    "(FEPFLOW_API_MAX_ATOMS)"
+                )
 
 
 def _check_counts(body: NetworkSubmission, limits: ApiSettings) -> None:
@@ -82,6 +117,17 @@ def _check_counts(body: NetworkSubmission, limits: ApiSettings) -> None:
     what = "ligands" if body.ligands is not None else "SDF records"
     if n > limits.max_molecules:
         raise TooLarge(f"{n} {what}; the hub accepts {limits.max_molecules} per submission")
+    for i, ligand in enumerate(body.ligands or []):
+        _check_smiles(ligand if isinstance(ligand, str) else ligand.smiles, f"ligand {i}", limits)
+
+
+def _check_smiles(smiles: Any, what: str, limits: ApiSettings) -> None:
+    """TooLarge for a SMILES longer than the hub parses (checked before RDKit sees it)."""
+    if isinstance(smiles, str) and len(smiles) > limits.max_smiles_chars:
+        raise TooLarge(
+            f"{what}: a SMILES of {len(smiles):,} characters; the hub accepts "
+            f"{limits.max_smiles_chars:,} (FEPFLOW_API_MAX_SMILES_CHARS)"
+        )
 
 
 def _request(body: NetworkSubmission) -> CampaignRequest:
@@ -132,6 +178,9 @@ def _from_document(doc: dict[str, Any], limits: ApiSettings) -> AlchemicalNetwor
             raise TooLarge(f"{n_mol} molecules; the hub accepts {limits.max_molecules} per submission")
         if n_edges > limits.max_edges:
             raise TooLarge(f"{n_edges} transformations; the hub accepts {limits.max_edges} per submission")
+        for key, obj in objects.items():
+            if isinstance(obj, dict) and obj.get("type") == "SmallMoleculeComponent":
+                _check_smiles((obj.get("data") or {}).get("smiles"), f"object {key}", limits)
     try:
         model = from_dict(doc)
     except ModelError as exc:

@@ -70,6 +70,15 @@ class ApiSettings(BaseSettings):
     max_body_mb: float = Field(50.0, gt=0, description="largest accepted request body, MB")
     max_molecules: int = Field(5000, gt=0, description="most molecules in one submission")
     max_edges: int = Field(20000, gt=0, description="most transformations in one submission")
+    max_atoms: int = Field(
+        500_000, gt=0, description="most atoms of one built system (estimated before building)"
+    )
+    max_smiles_chars: int = Field(2000, gt=0, description="longest SMILES accepted (checked before parsing)")
+    max_ns_per_state: float = Field(
+        1000.0,
+        gt=0,
+        description="most production sampling per alchemical state, ns (iterations x steps x fs)",
+    )
     status_cache_s: float = Field(
         1.0, ge=0, le=60, description="task counts are served from a per-process cache this long, s (0: off)"
     )

@@ -28,20 +28,25 @@ class HarmonicReferenceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     force_constants_kT_per_nm2: list[float] = Field(
-        default_factory=lambda: [1000.0, 1400.0, 2000.0], description="force constant of each state, kT/nm^2"
+        default_factory=lambda: [1000.0, 1400.0, 2000.0],
+        max_length=256,
+        description="force constant of each state, kT/nm^2",
     )
     n_particles: int = Field(1, ge=1, le=1000, description="independent 3D oscillators")
-    temperature_K: float = Field(300.0, gt=0, description="temperature, K")
+    temperature_K: float = Field(300.0, gt=0, le=1000, description="temperature, K")
     timestep_fs: float = Field(2.0, gt=0, le=4, description="Langevin middle integrator step, fs")
     collision_rate_per_ps: float = Field(
         20.0,
         gt=0,
+        le=1000,
         description="Langevin friction, 1/ps: strong, so that an oscillator forgets its energy within an iteration",
     )
-    steps_per_iteration: int = Field(50, gt=0, description="MD steps between exchanges")
-    production_iterations: int = Field(200, gt=0, description="sampler iterations")
-    checkpoint_interval_iterations: int = Field(20, gt=0, description="iterations between checkpoints")
-    repeats: int = Field(1, ge=1, description="independent repeats per transformation")
+    steps_per_iteration: int = Field(50, gt=0, le=100_000, description="MD steps between exchanges")
+    production_iterations: int = Field(200, gt=0, le=1_000_000, description="sampler iterations")
+    checkpoint_interval_iterations: int = Field(
+        20, gt=0, le=1_000_000, description="iterations between checkpoints"
+    )
+    repeats: int = Field(1, ge=1, le=100, description="independent repeats per transformation")
 
     @field_validator("force_constants_kT_per_nm2")
     @classmethod

@@ -8,7 +8,12 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from fepflow.models.base import ModelError
-from fepflow.protocols.common.settings import SMOKE_SIMULATION, ChemistrySettings, SettingsSection
+from fepflow.protocols.common.settings import (
+    MAX_STATES,
+    SMOKE_SIMULATION,
+    ChemistrySettings,
+    SettingsSection,
+)
 
 # Electrostatics switched off first (with sterics on), then sterics decoupled with softcore.
 DEFAULT_LAMBDA_ELECTROSTATICS = (1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -18,8 +23,12 @@ DEFAULT_LAMBDA_STERICS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.0)
 class LambdaSchedule(SettingsSection):
     """One entry per alchemical state; state 0 is fully coupled, the last fully decoupled."""
 
-    electrostatics: tuple[float, ...] = Field(DEFAULT_LAMBDA_ELECTROSTATICS, description="λ_elec per state")
-    sterics: tuple[float, ...] = Field(DEFAULT_LAMBDA_STERICS, description="λ_sterics per state")
+    electrostatics: tuple[float, ...] = Field(
+        DEFAULT_LAMBDA_ELECTROSTATICS, max_length=MAX_STATES, description="λ_elec per state"
+    )
+    sterics: tuple[float, ...] = Field(
+        DEFAULT_LAMBDA_STERICS, max_length=MAX_STATES, description="λ_sterics per state"
+    )
 
     @model_validator(mode="after")
     def _valid(self) -> LambdaSchedule:

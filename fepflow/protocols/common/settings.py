@@ -6,6 +6,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_ITERATIONS = 1_000_000
+"""The most sampler (or minimiser, or checkpoint) iterations any run may ask for."""
+MAX_STEPS_PER_ITERATION = 100_000
+MAX_EQUILIBRATION_PS = 100_000.0
+MAX_PADDING_NM = 5.0
+MAX_STATES = 256
+"""The most alchemical states (lambda windows) of any schedule."""
+# Hard bounds, far beyond any sensible run, so that no submission can ask for unbounded work; every
+# preset lies well inside them, and a bound does not change the settings a model dumps (so content
+# keys stay as they were). What a hub accepts is bounded further, by settings an operator may raise
+# (fepflow.settings.ApiSettings: atoms per system, ns per state).
+
 
 class SettingsSection(BaseModel):
     """A frozen settings section that refuses unknown fields."""
@@ -14,25 +26,38 @@ class SettingsSection(BaseModel):
 
 
 class ThermodynamicSettings(SettingsSection):
-    temperature_K: float = Field(298.15, gt=0, description="temperature, kelvin")
-    pressure_bar: float = Field(1.01325, gt=0, description="pressure for NPT legs, bar")
+    temperature_K: float = Field(298.15, gt=0, le=1000, description="temperature, kelvin")
+    pressure_bar: float = Field(1.01325, gt=0, le=10_000, description="pressure for NPT legs, bar")
 
 
 class SimulationSettings(SettingsSection):
     timestep_fs: float = Field(4.0, gt=0, le=6, description="integration step, fs (4 with HMR, 2 without)")
-    hydrogen_mass_amu: float | None = Field(3.0, gt=1, description="HMR hydrogen mass, amu; None disables")
-    collision_rate_per_ps: float = Field(1.0, gt=0, description="Langevin friction, 1/ps")
-    steps_per_iteration: int = Field(250, gt=0, description="MD steps between replica exchanges")
-    equilibration_ps: float = Field(
-        100.0, ge=0, description="MD at the fully coupled state before sampling (NPT in explicit solvent), ps"
+    hydrogen_mass_amu: float | None = Field(
+        3.0, gt=1, le=10, description="HMR hydrogen mass, amu; None disables"
     )
-    production_iterations: int = Field(1000, gt=0, description="sampler iterations per state")
+    collision_rate_per_ps: float = Field(1.0, gt=0, le=1000, description="Langevin friction, 1/ps")
+    steps_per_iteration: int = Field(
+        250, gt=0, le=MAX_STEPS_PER_ITERATION, description="MD steps between replica exchanges"
+    )
+    equilibration_ps: float = Field(
+        100.0,
+        ge=0,
+        le=MAX_EQUILIBRATION_PS,
+        description="MD at the fully coupled state before sampling (NPT in explicit solvent), ps",
+    )
+    production_iterations: int = Field(
+        1000, gt=0, le=MAX_ITERATIONS, description="sampler iterations per state"
+    )
     minimize_max_iterations: int = Field(
-        1000, ge=0, description="energy minimisation steps (once, before equilibration); 0 = until converged"
+        1000,
+        ge=0,
+        le=MAX_ITERATIONS,
+        description="energy minimisation steps (once, before equilibration); 0 = until converged",
     )
     checkpoint_interval_iterations: int = Field(
         50,
         gt=0,
+        le=MAX_ITERATIONS,
         description="iterations between checkpoints; a resumed or extended run restarts from the last "
         "one, so keep production_iterations (and extensions) multiples of it",
     )
@@ -50,8 +75,10 @@ class SystemSettings(SettingsSection):
     solvent_model: Literal["tip3p", "obc2"] = Field(
         "tip3p", description="explicit TIP3P or implicit GBSA-OBC2"
     )
-    solvent_padding_nm: float = Field(1.2, gt=0, description="water padding around the solute, nm")
-    nonbonded_cutoff_nm: float = Field(0.9, gt=0, description="real-space cutoff, nm")
+    solvent_padding_nm: float = Field(
+        1.2, gt=0, le=MAX_PADDING_NM, description="water padding around the solute, nm"
+    )
+    nonbonded_cutoff_nm: float = Field(0.9, gt=0, le=3.0, description="real-space cutoff, nm")
 
 
 class ChemistrySettings(SettingsSection):

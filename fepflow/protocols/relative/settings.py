@@ -20,7 +20,7 @@ class HybridLambdaSettings(SettingsSection):
         None, ge=3, le=64, description="lambda windows; None: 11, more for big changes"
     )
     softcore_alpha: float = Field(
-        0.5, gt=0, description="Beutler softcore alpha of the unique atoms' sterics"
+        0.5, gt=0, le=10, description="Beutler softcore alpha of the unique atoms' sterics"
     )
 
 
