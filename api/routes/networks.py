@@ -12,6 +12,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
+from api import idempotency
 from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
 from api.scoping import network_covered, network_doc, visible_scopes
@@ -222,14 +223,30 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
 
 
 @router.post(
-    "/{key}/repeats", summary="Add repeats to the network's transformations", response_model=TaskChanges
+    "/{key}/repeats",
+    summary="Add repeats to the network's transformations",
+    response_model=TaskChanges,
+    responses=idempotency.RESPONSES,
 )
-def add_repeats(key: str, body: RepeatsRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+def add_repeats(
+    key: str,
+    body: RepeatsRequest,
+    request: Request,
+    claims: ClaimsDep,
+    index: IndexDep,
+    idempotency_key: idempotency.IdempotencyKey = None,
+) -> Any:
     network_covered(claims, network_doc(index, claims, key))
     mine = set(index.transformations.of_network(key))
     wanted = body.transformations if body.transformations is not None else sorted(mine)
     outside = [t for t in wanted if t not in mine]
     if outside:
         raise FieldError("transformations", f"transformation {outside[0]} is not part of network {key}")
-    created = index.tasks.add_repeats(wanted, body.count, network_key=key)
-    return TaskChanges(changed=created)
+    return idempotency.once(
+        request,
+        index,
+        claims,
+        idempotency_key,
+        body,
+        lambda: TaskChanges(changed=index.tasks.add_repeats(wanted, body.count, network_key=key)),
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
+from api import idempotency
 from api.deps import ClaimsDep, IndexDep
 from api.scoping import changeable_task_docs, network_doc, not_covered, task_docs, visible_networks
 from api.submission import FieldError
@@ -122,14 +123,25 @@ def _restartable(
     "/extend",
     summary="Ask for more iterations of tasks (complete ones run again)",
     response_model=TaskChanges,
+    responses=idempotency.RESPONSES,
 )
-def extend(body: ExtendRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
+def extend(
+    body: ExtendRequest,
+    request: Request,
+    claims: ClaimsDep,
+    index: IndexDep,
+    idempotency_key: idempotency.IdempotencyKey = None,
+) -> Any:
     changeable_task_docs(index, claims, body.tasks)
-    changed, skipped = [], []
-    for key in body.tasks:
-        try:
-            index.tasks.mark_extend(key, body.iterations)
-            changed.append(key)
-        except InvalidTransition as exc:
-            skipped.append({"task": key, "reason": str(exc)})
-    return TaskChanges(changed=changed, skipped=skipped)
+
+    def work() -> TaskChanges:
+        changed, skipped = [], []
+        for key in body.tasks:
+            try:
+                index.tasks.mark_extend(key, body.iterations)
+                changed.append(key)
+            except InvalidTransition as exc:
+                skipped.append({"task": key, "reason": str(exc)})
+        return TaskChanges(changed=changed, skipped=skipped)
+
+    return idempotency.once(request, index, claims, idempotency_key, body, work)

@@ -13,6 +13,7 @@ import hashlib
 import os
 import random
 import time
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,7 @@ from fepflow.models.serialization import from_dict, to_dict
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_BACKOFF_S = 30.0
+IDEMPOTENCY_HEADER = "Idempotency-Key"
 REFRESH_MARGIN = timedelta(seconds=60)
 M = TypeVar("M", bound=BaseModel)
 
@@ -182,7 +184,7 @@ class Client:
                     raise
                 attempt += 1
                 continue
-            if response.status_code in RETRY_STATUSES and self._pause(
+            if self._retryable(response, given_headers) and self._pause(
                 attempt, deadline, response.headers.get("retry-after")
             ):
                 attempt += 1
@@ -202,6 +204,18 @@ class Client:
                     detail = response.text
                 raise HubError(response.status_code, detail, method, path)
             return response
+
+    @staticmethod
+    def _retryable(response: httpx.Response, headers: dict[str, str]) -> bool:
+        """502/503/504; and a 409 with Retry-After for a request with an idempotency key (the hub is
+        still working on its first try)."""
+        if response.status_code in RETRY_STATUSES:
+            return True
+        return (
+            response.status_code == 409
+            and "retry-after" in response.headers
+            and IDEMPOTENCY_HEADER in headers
+        )
 
     def _bearer(self) -> dict[str, str]:
         token = self.access_token
@@ -227,9 +241,11 @@ class Client:
         return self._model(model, self._send("GET", path, params=clean))
 
     def _post(self, model: type[M], path: str, body: dict[str, Any]) -> M:
-        return self._model(
-            model, self._send("POST", path, json={k: v for k, v in body.items() if v is not None})
-        )
+        """POST with an ``Idempotency-Key`` of its own, sent again on every retry of this call: the
+        hub answers a retry (after a lost answer) with the first answer instead of doing it twice."""
+        clean = {k: v for k, v in body.items() if v is not None}
+        headers = {IDEMPOTENCY_HEADER: uuid.uuid4().hex}
+        return self._model(model, self._send("POST", path, json=clean, headers=headers))
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         after: str | None = None

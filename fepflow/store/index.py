@@ -21,6 +21,7 @@ from fepflow.models.base import ModelError
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.tasks import Task
 from fepflow.settings import MongoSettings
+from fepflow.store.idempotency import IdempotencyStore
 from fepflow.store.identities import IdentityStore
 from fepflow.store.models import ModelStore
 from fepflow.store.networks import NetworkIndex
@@ -57,6 +58,7 @@ class Index:
         self.tasks = TaskQueue(self.db["tasks"])
         self.results = ResultIndex(self.db["results"], self.db["drs_objects"], self.tasks)
         self.identities = IdentityStore(self.db["identities"])
+        self.idempotency = IdempotencyStore(self.db["idempotency"])
 
     @classmethod
     def from_settings(cls, settings: MongoSettings) -> Index:
@@ -85,7 +87,14 @@ class Index:
 
     def ensure_indexes(self) -> None:
         """Create every index fepflow queries by; safe to call on every start."""
-        stores = (self.models, self.networks, self.transformations, self.tasks, self.results)
+        stores = (
+            self.models,
+            self.networks,
+            self.transformations,
+            self.tasks,
+            self.results,
+            self.idempotency,
+        )
         for store in stores:
             for name, models in store.index_specs().items():
                 self.db[name].create_indexes(models)

@@ -218,3 +218,24 @@ def test_retries_stop_within_the_total_retry_time() -> None:
     with pytest.raises(HubError):
         client.version()
     assert 50 <= sum(slept) <= 60 and len(slept) >= 10  # kept trying for the whole budget, no longer
+
+
+def test_posts_carry_one_idempotency_key_per_call_and_wait_out_a_409_in_progress() -> None:
+    """Issue 14 item 13: a retry reuses its call's key; a 409 with Retry-After (the first try is still
+    being worked on) is waited out; a new call has a new key."""
+    seen: list[str | None] = []
+    script = [(409, {"Retry-After": "2"}), (200, {}), (200, {})]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get("idempotency-key"))
+        status, headers = script.pop(0)
+        return httpx.Response(status, json={"changed": [], "skipped": []}, headers=headers)
+
+    client, slept = make(handler, token="t")
+    client.extend(["Task-" + "0" * 64], 5)
+    client.add_repeats("net", 1)
+    assert seen[0] and seen[0] == seen[1] and seen[2] and seen[2] != seen[0]
+    assert slept == [2.0]
+    client, _ = make(lambda r: httpx.Response(409, json={"detail": "not extendable"}), token="t")
+    with pytest.raises(HubError):  # a plain conflict is an answer, not retried
+        client.extend(["Task-" + "0" * 64], 5)
