@@ -6,10 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev stop demo test test-unit validate lint bench up-dev down-dev clean
+.PHONY: help install dev stop demo demo-relative test test-unit validate lint bench up-dev down-dev clean
 
 help:  ## list the targets
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "fepflow needs Python 3.11 ($(PYTHON) not found); set PYTHON=/path/to/python3.11"; exit 1; }
@@ -29,13 +29,16 @@ stop:  ## stop an embedded stack left running (e.g. after a closed terminal)
 demo: $(STAMP)  ## the main job: build, submit and store a FreeSolv hydration network
 	$(BIN)/python -m fepflow.demo
 
+demo-relative: $(STAMP)  ## relative hydration free energies around a cycle of 3 FreeSolv molecules (TIP3P)
+	$(BIN)/python -m fepflow.demo --relative
+
 test: $(STAMP)  ## the whole test suite, starting the servers it needs
 	$(BIN)/python -m pytest
 
 test-unit: $(STAMP)  ## the fast tests only (no servers)
 	$(BIN)/python -m pytest tests/unit
 
-validate: $(STAMP)  ## science validation runs (relative vs absolute hydration, cycle closure): tens of minutes on CPU
+validate: $(STAMP)  ## science validation runs (relative vs absolute hydration, cycle closure, the 3-ligand T4L99A campaign): tens of minutes on CPU
 	$(BIN)/python -m pytest -m validation -s
 
 lint: $(STAMP)  ## ruff (lint and format), mypy and the architecture contracts (import-linter)

@@ -27,15 +27,20 @@ def stop(home: Path | None = typer.Option(None, help="state folder of the stack 
 
 def demo(
     molecules: list[str] = typer.Option(
-        None, "--molecule", "-m", help="FreeSolv names (default: 4 small molecules)"
+        None, "--molecule", "-m", help="FreeSolv names (default: 4 small molecules; --relative: a 3-cycle)"
     ),
     preset: str = typer.Option("fast", help="protocol preset; 'production' is for GPUs"),
+    relative: bool = typer.Option(
+        False,
+        "--relative",
+        help="relative hydration free energies around a cycle (what `make demo-relative` runs)",
+    ),
 ) -> None:
-    """Hydration free energies of FreeSolv molecules on the embedded stack, with a report (what `make demo` runs)."""
+    """Hydration free energies of FreeSolv molecules on the embedded stack (what `make demo` runs)."""
     from fepflow.demo import main
 
-    argv = ["--preset", preset] + (["--molecules", *molecules] if molecules else [])
-    raise typer.Exit(main(argv))
+    argv = (["--relative"] if relative else []) + ["--preset", preset]
+    raise typer.Exit(main(argv + (["--molecules", *molecules] if molecules else [])))
 
 
 COMMANDS = (dev, stop, demo)
