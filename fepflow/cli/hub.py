@@ -274,6 +274,13 @@ def fetch(
     console.print(f"{len(files)} files verified and written under {dest}")
 
 
+def page(network: str = NetworkArgument, hub: str | None = HubOption) -> None:
+    """A signed link to the network's results page, to open in a browser (valid 8 hours)."""
+    with hub_client(hub) as c:
+        url = c.page_link(network)
+    typer.echo(url)
+
+
 def networks(
     scope: str | None = typer.Option(None, help="only this scope"), hub: str | None = HubOption
 ) -> None:
@@ -288,7 +295,7 @@ def networks(
     console.print(table)
 
 
-COMMANDS = (login, submit, networks, status, results, fetch)
+COMMANDS = (login, submit, networks, status, results, page, fetch)
 """Registered on the ``fepflow`` command in this order."""
 
 tasks_app = typer.Typer(

@@ -249,8 +249,9 @@ def check_results(stack: Stack, network: str, estimates: NetworkEstimates, tmp_p
         edge = edges[(a, b)]
         assert ddg == pytest.approx(edge.ddg_kcal_mol, abs=0.005) and sigma >= 0
 
-    with stack.client() as client:
-        dom = chromium_dom(client.page_link(network), tmp_path)
+    dom = chromium_dom(
+        stack.fepflow("page", network).strip(), tmp_path
+    )  # the signed link `fepflow page` prints
     assert "smoke" in dom.lower()  # the page says the numbers are not meaningful
     images = re.findall(r"<img [^>]*>", dom)
     for lig in estimates.ligands:  # each ligand's 2-D depiction, an inline SVG
