@@ -82,12 +82,12 @@ def test_the_same_key_answers_the_first_answer_again(hub: TestClient, hub_index:
     assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
     other = hub.post(path, json={"count": 3}, headers={**ALICE, **key})  # the key of another request
     assert other.status_code == 422 and "Idempotency-Key" in other.text
-    bob = hub.post(path, json={"count": 1}, headers={**bearer([SCOPE], subject="bob"), **key})
-    assert bob.status_code == 200 and bob.json() != first.json()  # keys are per caller
+    mallory = hub.post(path, json={"count": 1}, headers={**bearer([SCOPE], subject="mallory"), **key})
+    assert mallory.status_code == 200 and mallory.json() != first.json()  # keys are per caller
     plain = hub.post(path, json={"count": 1}, headers=ALICE)  # no key: every call is new work
     assert plain.status_code == 200 and plain.json() != first.json()
     tasks = hub_index.tasks.page(network=sub["network"], limit=1000).items
-    assert len(tasks) == before + 3  # alice's one, bob's and the plain one
+    assert len(tasks) == before + 3  # alice's one, mallory's and the plain one
     bad = hub.post(path, json={"count": 1}, headers={**ALICE, "Idempotency-Key": "x" * 300})
     assert bad.status_code == 422
 

@@ -32,6 +32,7 @@ def test_mongodb_stopped_gives_503_and_the_client_retries_until_it_is_back(
     server, proc = mongo_process(tmp_path / "mongo")
     proc.start()
     index = Index.connect(server.url, "outage", timeout_ms=300)
+    index.identities.add("alice", "alice-test-secret", ["*-*-*"])  # the hub checks a token's identity
     app = create_app(index=index, objects=hub_objects, api=api_config, auth_config=auth_config)
     try:
         with TestClient(app, raise_server_exceptions=False) as hub:
