@@ -61,7 +61,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     DAGSTER_HOME=/opt/dagster/home \
-    MPLBACKEND=Agg
+    MPLBACKEND=Agg \
+    FEPFLOW_API_HOST=0.0.0.0
 
 # Shared libraries the wheels expect from the system (found with ldd over the installed environment):
 # libgomp1 for AmberTools' OpenMP programs, the X11 render libraries for RDKit's cairo drawing code.
@@ -97,5 +98,7 @@ USER fepflow
 
 EXPOSE 3000 8000
 
-# Each compose service gives its own command; this default serves the hub.
-CMD ["uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# Each compose service gives its own command; this default serves the hub on $FEPFLOW_API_HOST
+# (0.0.0.0 above), so the hub knows it serves other machines: it refuses to start without a real
+# FEPFLOW_AUTH_SECRET_KEY (32+ random characters) and says so.
+CMD ["sh", "-c", "exec uvicorn api.main:app --host \"$FEPFLOW_API_HOST\" --port 8000"]

@@ -1,19 +1,22 @@
 """Dependencies shared by the hub's routes: settings, the stores, and the caller's verified identity.
 
-They are ``async`` because none of them blocks (token checks are CPU only): FastAPI then calls them
-on the event loop instead of sending each one through its thread pool.
+They are ``async`` because none of them blocks (token checks are CPU only; the identity behind a
+token is looked up in the thread pool only when it is not cached): FastAPI then calls them on the
+event loop instead of sending each one through its thread pool.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+import time
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
+from starlette.concurrency import run_in_threadpool
 
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token
 from fepflow.settings import ApiSettings, AuthSettings
-from fepflow.store.identities import IdentityStore
+from fepflow.store.identities import Identity, IdentityStore
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 
@@ -45,17 +48,70 @@ def unauthorized(message: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, message, headers={"WWW-Authenticate": "Bearer"})
 
 
+class IdentityCache:
+    """Identities looked up for tokens, trusted for ``ttl_s``: a disabled or removed identity's
+    tokens and links stop working within that time. Each hub process has its own."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._data: dict[str, tuple[float, Identity | None]] = {}
+
+    def get(self, subject: str) -> tuple[bool, Identity | None]:
+        """(found and fresh, the identity or None for a missing one)."""
+        hit = self._data.get(subject)
+        if hit is None or time.monotonic() - hit[0] >= self.ttl_s:
+            return False, None
+        return True, hit[1]
+
+    def put(self, subject: str, identity: Identity | None) -> None:
+        if self.ttl_s <= 0:
+            return
+        if len(self._data) >= MAX_CACHED_IDENTITIES:
+            self._data.clear()
+        self._data[subject] = (time.monotonic(), identity)
+
+
+MAX_CACHED_IDENTITIES = 10_000
+
+
+def _usable(subject: str, identity: Identity | None) -> Identity:
+    if identity is None or identity.disabled:
+        raise unauthorized(
+            f"identity {subject!r} no longer exists or is disabled; its tokens and links are void"
+        )
+    return identity
+
+
+def active_identity(state: Any, subject: str) -> Identity:
+    """The identity ``subject`` when it still exists and is enabled (looked up, or cached for
+    ``identity_cache_s``); 401 otherwise. Blocks on MongoDB on a cache miss."""
+    cache: IdentityCache = state.identity_cache
+    hit, identity = cache.get(subject)
+    if not hit:
+        identity = state.index.identities.get(subject)
+        cache.put(subject, identity)
+    return _usable(subject, identity)
+
+
 async def current_claims(request: Request, token: Annotated[str | None, Depends(bearer)]) -> TokenClaims:
-    """The verified claims of the bearer token; 401 when it is missing, expired or tampered with."""
+    """The verified claims of the bearer token; 401 when it is missing, expired or tampered with, or
+    its identity was disabled or removed since it was issued."""
     if not token:
         raise unauthorized(
             "not authenticated: send 'Authorization: Bearer <token>' (POST /api/v1/auth/token)"
         )
     auth: AuthSettings = request.app.state.auth_settings
     try:
-        return decode_token(token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm)
+        claims = decode_token(token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm)
     except TokenError as exc:
         raise unauthorized(str(exc)) from None
+    state = request.app.state
+    hit, identity = state.identity_cache.get(claims.subject)
+    if hit:
+        _usable(claims.subject, identity)
+    else:  # a MongoDB lookup: off the event loop
+        await run_in_threadpool(active_identity, state, claims.subject)
+    return claims
 
 
 IndexDep = Annotated[Index, Depends(get_index)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 
@@ -10,8 +12,11 @@ from fastapi import FastAPI
 import fepflow
 from api import errors
 from api.cache import TTLCache
+from api.deps import IdentityCache
 from api.limits import BodyLimitMiddleware
+from api.ratelimit import LoginLimiter
 from api.routes import auth, drs, networks, pages, results, service, tasks
+from api.security import LoopbackGuard, install_access_log_filter
 from fepflow.hub.schemas import API_PREFIX
 from fepflow.settings import (
     ApiSettings,
@@ -20,9 +25,12 @@ from fepflow.settings import (
     auth_settings,
     mongo_settings,
     object_store_settings,
+    signing_secret_problem,
 )
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore, open_object_store
+
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -39,6 +47,7 @@ def create_app(
         own_index = index is None
         app.state.api_settings = api or api_settings()
         app.state.auth_settings = auth_config or auth_settings()
+        guard_keys(app)
         app.state.status_cache = TTLCache(app.state.api_settings.status_cache_s)
         app.state.index = index or Index.from_settings(mongo_settings())
         app.state.objects = objects or open_object_store(object_store_settings())
@@ -57,6 +66,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(LoopbackGuard)
     errors.install(app)
     app.include_router(service.router)
     app.include_router(service.router, prefix=API_PREFIX)
@@ -66,6 +76,21 @@ def create_app(
     app.include_router(drs.public)
     app.include_router(pages.public)
     return app
+
+
+def guard_keys(app: FastAPI) -> None:
+    """Refuse a weak signing secret (unless loopback in development, then answer loopback only);
+    keep signed links out of the access log; set up the identity cache and the login limits."""
+    auth: AuthSettings = app.state.auth_settings
+    problem = signing_secret_problem(auth, app.state.api_settings.host)
+    if problem:
+        log.error("%s", problem)
+        raise RuntimeError(problem)
+    app.state.weak_secret = auth.weak_secret
+    install_access_log_filter()
+    app.state.identity_cache = IdentityCache(auth.identity_cache_s)
+    app.state.login_limiter = LoginLimiter(auth.login_per_client_per_min, auth.login_per_identity_per_min)
+    app.state.login_slots = threading.BoundedSemaphore(auth.login_concurrency)
 
 
 # Building the app reads nothing and connects to nothing: the lifespan does, when the server starts.

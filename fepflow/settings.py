@@ -6,12 +6,14 @@ set-up); tests construct the classes directly or set variables with ``monkeypatc
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "change-me", "changethis", "secret", "dev-secret"})
+MIN_SECRET_LENGTH = 32
 
 
 class MongoSettings(BaseSettings):
@@ -64,7 +66,9 @@ class ApiSettings(BaseSettings):
         env_prefix="FEPFLOW_API_", frozen=True, extra="ignore", env_ignore_empty=True
     )
 
-    host: str = Field("127.0.0.1", description="interface the hub binds to")
+    host: str = Field(
+        "127.0.0.1", description="interface the hub binds to (a weak signing secret: loopback only)"
+    )
     port: int = Field(8000, gt=0, lt=65536, description="port the hub binds to")
     public_url: str = Field("http://127.0.0.1:8000", description="URL clients use to reach the hub")
     max_body_mb: float = Field(50.0, gt=0, description="largest accepted request body, MB")
@@ -85,7 +89,8 @@ class ApiSettings(BaseSettings):
 
 
 class AuthSettings(BaseSettings):
-    """Token signing for the hub. A placeholder secret is refused outside development."""
+    """Token signing, sessions and logins for the hub. A placeholder secret is refused outside
+    development, and by the hub unless it serves loopback only (:func:`signing_secret_problem`)."""
 
     model_config = SettingsConfigDict(
         env_prefix="FEPFLOW_AUTH_", frozen=True, extra="ignore", env_ignore_empty=True
@@ -97,16 +102,65 @@ class AuthSettings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr("changeme"), description="HMAC key that signs access tokens")
     algorithm: Literal["HS256", "HS384", "HS512"] = Field("HS256", description="JWT signing algorithm")
     token_ttl_min: int = Field(60, gt=0, description="access token lifetime, minutes")
+    session_max_h: float = Field(
+        24.0, gt=0, description="a token refreshes until its login is this old, hours; then log in again"
+    )
+    page_link_ttl_min: int = Field(
+        30, gt=0, le=24 * 60, description="lifetime of a results page link, minutes"
+    )
+    identity_cache_s: float = Field(
+        5.0, ge=0, le=300, description="a token's identity is looked up again after this long, s (0: always)"
+    )
+    login_per_client_per_min: int = Field(30, ge=1, description="login attempts per client address a minute")
+    login_per_identity_per_min: int = Field(10, ge=1, description="login attempts per identifier a minute")
+    login_concurrency: int = Field(
+        4, ge=1, le=64, description="secret verifications at once (each holds argon2's 19 MiB)"
+    )
+    login_wait_s: float = Field(
+        5.0, gt=0, le=60, description="a login waits this long for a verification slot, then gets 503"
+    )
+
+    @property
+    def weak_secret(self) -> bool:
+        """A known placeholder or shorter than 32 characters: anyone could guess it."""
+        secret = self.secret_key.get_secret_value()
+        return secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH
 
     @model_validator(mode="after")
     def _no_placeholder_in_production(self) -> AuthSettings:
-        secret = self.secret_key.get_secret_value()
-        if self.environment == "production" and (secret.lower() in PLACEHOLDER_SECRETS or len(secret) < 32):
+        if self.environment == "production" and self.weak_secret:
             raise ValueError(
                 "FEPFLOW_AUTH_SECRET_KEY is a placeholder or shorter than 32 characters; "
                 "set a random one, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
             )
         return self
+
+
+def is_loopback(host: str) -> bool:
+    """True for an interface only this machine reaches: 127.0.0.0/8, ::1, localhost."""
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def signing_secret_problem(auth: AuthSettings, host: str) -> str | None:
+    """Why the hub must not serve on ``host`` with ``auth``'s secret, or None when it may.
+
+    A placeholder or short secret lets anyone mint tokens; it is tolerated only in development on
+    a loopback interface (the embedded stack), where nobody else can reach the hub."""
+    if not auth.weak_secret or (auth.environment == "development" and is_loopback(host)):
+        return None
+    where = "in production" if auth.environment == "production" else f"on {host} (not loopback)"
+    return (
+        f"refusing to serve {where}: FEPFLOW_AUTH_SECRET_KEY is a placeholder or shorter than "
+        f"{MIN_SECRET_LENGTH} characters, so anyone could sign tokens this hub accepts. Set a random "
+        "one, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`; a placeholder "
+        "is allowed only with FEPFLOW_AUTH_ENVIRONMENT=development and FEPFLOW_API_HOST=127.0.0.1 "
+        "(the interface the hub is bound to)."
+    )
 
 
 def mongo_settings() -> MongoSettings:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from api_support import SECRET
+from api_support import SECRET, add_test_identities
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
@@ -32,6 +32,7 @@ def api_config() -> ApiSettings:
 @pytest.fixture()
 def hub_index(mongo_url: str, mongo_db_name: str) -> Iterator[Index]:
     idx = Index.connect(mongo_url, mongo_db_name)
+    add_test_identities(idx)
     yield idx
     idx.client.drop_database(mongo_db_name)
     idx.close()

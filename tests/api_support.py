@@ -29,8 +29,19 @@ def bearer(
     return {"Authorization": f"Bearer {token}"}
 
 
+# The identities the tokens of `bearer` name: the hub checks on every request that a token's identity
+# still exists and is enabled, so the hub's index (fixture `hub_index`) holds these. Their stored
+# scopes cover everything; a token's own scopes are what a request may reach.
+TEST_IDENTITIES = ("alice", "mallory")
+
+
+def add_test_identities(index: Index) -> None:
+    for name in TEST_IDENTITIES:
+        index.identities.add(name, f"{name}-test-secret", ["*-*-*"], replace=True)
+
+
 def add_user(index: Index, name: str, secret: str, scopes: list[str]) -> None:
-    index.identities.add(name, secret, scopes)
+    index.identities.add(name, secret, scopes, replace=True)
 
 
 def submit_smiles(client: TestClient, names: dict[str, str], scope: str = SCOPE, **extra: Any) -> Any:

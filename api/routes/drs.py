@@ -15,7 +15,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 import fepflow
-from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep
+from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep, active_identity
 from api.scoping import visible_drs_objects
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.hub.schemas import (
@@ -262,6 +262,7 @@ def object_authorizations(object_id: str, settings: ApiSettingsDep) -> Authoriza
 
 @public.get("/stream/{object_id}", summary="The bytes of an object (the https access method's URL)")
 def stream(
+    request: Request,
     object_id: str,
     index: IndexDep,
     objects: ObjectsDep,
@@ -276,7 +277,9 @@ def stream(
         raise drs_error(401, str(exc)) from None
     if link.extra.get("obj") != object_id:
         raise drs_error(401, "this link is for another object")
-    doc = index.results.drs_object(object_id)
+    identity = active_identity(request.app.state, link.subject)
+    now = TokenClaims(identity.identifier, identity.scopes, expires_at=link.expires_at)
+    doc = visible_drs_objects(index, now, [object_id]).get(object_id)
     if doc is None or not doc.get("object_key"):
         raise drs_error(404, f"no DRS object {object_id}")
     try:

@@ -6,7 +6,9 @@ depictions, ΔG and ΔΔG against experiment with statistics, cycle closures, ea
 
 A browser cannot send a bearer token, so the page is reached through a signed link: an authorised
 ``GET /api/v1/networks/{key}/page-link`` returns a URL that carries a short-lived token for that one
-network. The plots and downloads on the page carry signed links of their own.
+network, valid ``page_link_ttl_min`` (30 min). The plots and downloads on the page carry signed
+links of their own (15 min), minted on each load only while the link's identity still exists, is
+enabled and still sees the network.
 """
 
 from __future__ import annotations
@@ -15,17 +17,17 @@ import logging
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep
+from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, active_identity
 from api.routes.drs import stream_path
 from api.scoping import network_doc
 from fepflow.analysis.network_estimates import relative_network_estimates
 from fepflow.analysis.network_report import render_network_html
 from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
-from fepflow.auth.tokens import TokenError, decode_token, encode_token
+from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.data.freesolv import entries
 from fepflow.mapping import draw_molecule
 from fepflow.models.components import SmallMoleculeComponent
@@ -38,7 +40,6 @@ from fepflow.store.results import PublishedBundle
 log = logging.getLogger(__name__)
 
 PAGE_PURPOSE = "results-page"
-PAGE_TTL = timedelta(hours=8)
 
 router = APIRouter(tags=["results page"])  # under /api/v1: needs a bearer token
 public = APIRouter(tags=["results page"])  # authenticated by the signed link
@@ -63,7 +64,7 @@ def page_link(
         [],
         secret=auth.secret_key.get_secret_value(),
         algorithm=auth.algorithm,
-        ttl=PAGE_TTL,
+        ttl=timedelta(minutes=auth.page_link_ttl_min),
         purpose=PAGE_PURPOSE,
         extra={"net": key},
     )
@@ -73,7 +74,9 @@ def page_link(
     )
 
 
-def _check(key: str, token: str, auth: AuthSettings) -> str:
+def _check(request: Request, key: str, token: str, auth: AuthSettings) -> str:
+    """The subject of a valid page link for network ``key``, whose identity still exists, is
+    enabled and still sees the network (its stream links are minted for that identity)."""
     try:
         claims = decode_token(
             token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm, purpose=PAGE_PURPOSE
@@ -82,6 +85,9 @@ def _check(key: str, token: str, auth: AuthSettings) -> str:
         raise HTTPException(401, f"this page link is not valid: {exc}") from None
     if claims.extra.get("net") != key:
         raise HTTPException(401, "this page link is for another network")
+    identity = active_identity(request.app.state, claims.subject)
+    now = TokenClaims(identity.identifier, identity.scopes, expires_at=claims.expires_at)
+    network_doc(request.app.state.index, now, key)
     return claims.subject
 
 
@@ -186,13 +192,14 @@ def _relative_page(index: Index, key: str, title: str, subject: str, host: str, 
     "/networks/{key}/page", response_class=HTMLResponse, summary="The network's results page (signed link)"
 )
 def results_page(
+    request: Request,
     key: str,
     index: IndexDep,
     settings: ApiSettingsDep,
     auth: AuthSettingsDep,
     token: Annotated[str, Query(max_length=4000)],
 ) -> HTMLResponse:
-    subject = _check(key, token, auth)
+    subject = _check(request, key, token, auth)
     doc = index.networks.summary(key)
     if doc is None:
         raise HTTPException(404, f"network {key} not found")
@@ -227,8 +234,12 @@ def results_page(
 
 @public.get("/networks/{key}/correlation.png", summary="Computed against experimental values (signed link)")
 def correlation(
-    key: str, index: IndexDep, auth: AuthSettingsDep, token: Annotated[str, Query(max_length=4000)]
+    request: Request,
+    key: str,
+    index: IndexDep,
+    auth: AuthSettingsDep,
+    token: Annotated[str, Query(max_length=4000)],
 ) -> Response:
-    _check(key, token, auth)
+    _check(request, key, token, auth)
     rows, _ = _rows(index, key)
     return Response(correlation_png(rows), media_type="image/png")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +22,7 @@ from fepflow.hub.schemas import (
 )
 from fepflow.models.states import InvalidTransition, TaskStatus
 from fepflow.store.index import Index
+from fepflow.store.patterns import PatternError, compile_pattern
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
@@ -90,9 +90,9 @@ def cancel(body: TaskKeys, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
 def restart(body: RestartRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
     if body.traceback_pattern is not None:
         try:
-            re.compile(body.traceback_pattern)
-        except re.error as exc:
-            raise FieldError("traceback_pattern", f"not a regular expression: {exc}") from None
+            compile_pattern(body.traceback_pattern)
+        except PatternError as exc:
+            raise FieldError("traceback_pattern", str(exc)) from None
     if body.network is not None:
         network_doc(index, claims, body.network)
     if body.tasks:

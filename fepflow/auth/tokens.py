@@ -28,6 +28,16 @@ class TokenClaims:
     expires_at: datetime
     purpose: str = ACCESS
     extra: dict[str, Any] = field(default_factory=dict)
+    issued_at: datetime | None = None
+
+    @property
+    def auth_time(self) -> datetime | None:
+        """When the session began (the login a chain of refreshed tokens goes back to): the
+        ``auth_time`` claim, else the moment this token was issued."""
+        value = self.extra.get("auth_time")
+        if isinstance(value, int) and not isinstance(value, bool):
+            return datetime.fromtimestamp(value, UTC)
+        return self.issued_at
 
 
 def encode_token(
@@ -83,4 +93,5 @@ def decode_token(token: str, *, secret: str, algorithm: str = "HS256", purpose: 
         expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
         purpose=purpose,
         extra={k: v for k, v in payload.items() if k not in known},
+        issued_at=datetime.fromtimestamp(int(payload["iat"]), UTC),
     )

@@ -10,7 +10,7 @@ hub that added fields. The estimate row and a molecule's value are the result mo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -55,14 +55,26 @@ class Token(Answer):
     scopes: list[str]
 
     @classmethod
-    def issue(cls, identifier: str, scopes: list[str], auth: AuthSettings, ttl: timedelta) -> Token:
-        """A signed access token for ``identifier`` with ``scopes``, valid for ``ttl``."""
+    def issue(
+        cls,
+        identifier: str,
+        scopes: list[str],
+        auth: AuthSettings,
+        ttl: timedelta,
+        *,
+        auth_time: datetime | None = None,
+    ) -> Token:
+        """A signed access token for ``identifier`` with ``scopes``, valid for ``ttl``, of the session
+        that began at ``auth_time`` (now: a login)."""
+        now = datetime.now(UTC)
         token, expires = encode_token(
             identifier,
             list(scopes),
             secret=auth.secret_key.get_secret_value(),
             algorithm=auth.algorithm,
             ttl=ttl,
+            extra={"auth_time": int((auth_time or now).timestamp())},
+            now=now,
         )
         return cls(
             access_token=token,
