@@ -18,7 +18,7 @@ pytest_plugins = ["api_fixtures"]
 
 MINE = bearer([SCOPE])
 THEIRS = bearer([OTHER_SCOPE], subject="mallory")
-BOTH = bearer([SCOPE, OTHER_SCOPE], subject="admin")
+BOTH = bearer([SCOPE, OTHER_SCOPE], subject="alice")
 
 
 def _tasks(hub: TestClient, net: str, headers: dict[str, str]) -> list[dict]:
