@@ -4,4 +4,5 @@ import sys
 
 from fepflow.demo import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a module walk imports it
+    sys.exit(main())
