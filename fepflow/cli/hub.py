@@ -275,7 +275,7 @@ def fetch(
 
 
 def page(network: str = NetworkArgument, hub: str | None = HubOption) -> None:
-    """A signed link to the network's results page, to open in a browser (valid 8 hours)."""
+    """A signed link to the network's results page, to open in a browser (valid 30 min by default)."""
     with hub_client(hub) as c:
         url = c.page_link(network)
     typer.echo(url)

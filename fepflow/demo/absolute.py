@@ -186,6 +186,6 @@ def main(argv: list[str] | None = None) -> int:
         report = _report(client, network, rows, counts, method, config.home / "reports" / network[:32])
         page = client.page_link(network)
         console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
-        console.print(f"results page (signed link, valid 8 hours): {page}")
+        console.print(f"results page (signed link, valid 30 min by default): {page}")
     goodbye(console, config, started)
     return 0

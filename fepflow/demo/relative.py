@@ -206,6 +206,6 @@ def main(argv: list[str] | None = None) -> int:
         for line in _summary_lines(estimates, chosen):
             console.print(line)
         report_failures(console, key, counts)
-        console.print(f"results page (signed link, valid 8 hours): {client.page_link(key)}")
+        console.print(f"results page (signed link, valid 30 min by default): {client.page_link(key)}")
     goodbye(console, config, started)
     return 0
