@@ -65,8 +65,7 @@ def complete_task(
     current one with value ``dg`` and MBAR error ``error``, or ``stored_summary`` as given (e.g. one
     an earlier version of fepflow wrote); ``files``: more bundle members (name -> bytes), e.g. plots."""
     index.tasks.transition(task_key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
-    index.tasks.start(task_key)
-    task = index.tasks.get(task_key)
+    task = index.tasks.start(task_key)
     summary = (
         stored_summary
         or TaskSummary(
@@ -87,6 +86,8 @@ def complete_task(
     bundle = drs.bundle_document(blobs, manifest, name=f"bundle of {task_key}", **where)
     ref = index.results.record(
         task_key,
+        run_id=task.run_id,
+        attempt=task.attempts,
         bundle_sha256=manifest.sha256,
         size_bytes=bundle["size"],
         summary=summary,

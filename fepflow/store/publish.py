@@ -1,10 +1,12 @@
 """Publish one task's result: bytes to the object store, verified, then indexed in one atomic step.
 
-Order matters. Every file is uploaded and read back by size and checksum before anything is
-indexed; the DRS documents and the result document are written next; the task's move
-running -> complete that references the result comes last (``ResultIndex.record``). A failure at any
-point leaves at most unreferenced bytes and documents that no completed task points at, which
-readers never serve and ``ResultIndex.remove_orphans`` clears.
+Order matters. Every file is uploaded and its content verified in the store (read back and hashed,
+or the store's own checksum of the bytes it received: ``ObjectStore.verify``) before anything is
+indexed; the result document and the DRS documents are written next; the task's move
+running -> complete that references the result comes last, fenced on the run and attempt that
+produced it (``ResultIndex.record``). When that step fails, the documents are removed again; a crash
+leaves at most unreferenced bytes and documents that no task's result owns, which readers never
+serve and ``ResultIndex.remove_orphans`` clears.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from fepflow.models.tasks import ResultRef
 from fepflow.store.drs import blob_documents, bundle_document, manifest_bytes, with_result
 from fepflow.store.index import Index
-from fepflow.store.objects import ObjectRef, ObjectStore
+from fepflow.store.objects import ChecksumMismatch, ObjectRef, ObjectStore
 from fepflow.store.results import result_key
 
 log = logging.getLogger(__name__)
@@ -27,14 +29,17 @@ class PublishError(RuntimeError):
 
 
 def upload_verified(objects: ObjectStore, path: Path) -> ObjectRef:
-    """Upload ``path`` and check that the store reports the same size and checksum back."""
-    ref = objects.put_file(path)
-    stored = objects.stat(ref.key)
-    if stored.size_bytes != ref.size_bytes or stored.sha256 != ref.sha256:
-        raise PublishError(
-            f"{path.name}: the store holds {stored.size_bytes} bytes with sha256 {stored.sha256}, "
-            f"uploaded {ref.size_bytes} bytes with sha256 {ref.sha256}"
-        )
+    """Upload ``path`` and check that the store holds those bytes (content, not only size)."""
+    return _verified(objects, objects.put_file(path), path.name)
+
+
+def _verified(objects: ObjectStore, ref: ObjectRef, name: str) -> ObjectRef:
+    try:
+        stored = objects.verify(ref.key)
+    except ChecksumMismatch as exc:
+        raise PublishError(f"{name}: the store does not hold the bytes uploaded ({exc})") from exc
+    if stored.size_bytes != ref.size_bytes:
+        raise PublishError(f"{name}: the store holds {stored.size_bytes} bytes, uploaded {ref.size_bytes}")
     return ref
 
 
@@ -43,20 +48,21 @@ def publish_result(
     objects: ObjectStore,
     *,
     task_key: str,
+    run_id: str | None,
+    attempt: int | None = None,
     summary: dict[str, Any],
     files: dict[str, Path],
     name: str | None = None,
 ) -> ResultRef:
-    """Upload a bundle, index its DRS objects and result, and complete the task (running -> complete)."""
+    """Upload a bundle, index its DRS objects and result, and complete the task (running -> complete
+    in run ``run_id``, attempt ``attempt``)."""
     if "summary.json" not in files:
         raise PublishError(f"task {task_key}: a result bundle must hold summary.json, got {sorted(files)}")
     task = index.tasks.get(task_key)
     refs = {member: upload_verified(objects, Path(path)) for member, path in files.items()}
     blobs = blob_documents(refs, task_key=task_key, transformation_key=task.transformation_key)
     manifest = manifest_bytes(blobs, task_key=task_key, transformation_key=task.transformation_key)
-    manifest_ref = objects.put_bytes(manifest)
-    if objects.stat(manifest_ref.key).size_bytes != len(manifest):
-        raise PublishError(f"task {task_key}: the stored manifest does not match what was uploaded")
+    manifest_ref = _verified(objects, objects.put_bytes(manifest), f"task {task_key}: the bundle manifest")
     bundle = bundle_document(
         blobs,
         manifest_ref,
@@ -67,6 +73,8 @@ def publish_result(
     key = result_key(task_key, manifest_ref.sha256)
     ref = index.results.record(
         task_key,
+        run_id=run_id,
+        attempt=attempt,
         bundle_sha256=manifest_ref.sha256,
         size_bytes=bundle["size"],
         summary=summary,

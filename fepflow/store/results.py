@@ -1,25 +1,33 @@
 """Result documents and DRS objects, indexed only after their bytes are verified in the object store.
 
 A result becomes visible in one atomic step: the task's move running -> complete that stores a
-reference to it. Readers go through that reference, so a result whose task did not complete (the
-worker died, the task was cancelled meanwhile) is never served, and is removed when noticed.
+reference to it, fenced on the run (and attempt) that produced it. Readers go through that reference,
+so a result whose task did not complete with it (the worker died, the task was cancelled or taken by
+another run meanwhile) is never served. The same holds for DRS documents: each one lists the results
+it belongs to (``results``), and is served only while its task's recorded result is one of them.
+When the complete step fails, the result and its DRS documents are removed at once; what a crash
+leaves behind is removed by :meth:`ResultIndex.remove_orphans`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.collection import Collection
 
 from fepflow.models.states import TaskStatus
-from fepflow.models.tasks import ResultRef, utcnow
+from fepflow.models.tasks import ResultRef, Task, utcnow
 from fepflow.store.batched import find_in
 from fepflow.store.bulk import bulk_upsert
-from fepflow.store.tasks import TaskQueue
+from fepflow.store.tasks import TaskQueue, TransitionConflict
+
+log = logging.getLogger(__name__)
 
 
 class ResultNotFound(KeyError):
@@ -66,51 +74,93 @@ class ResultIndex:
         self,
         task_key: str,
         *,
+        run_id: str | None,
+        attempt: int | None = None,
         bundle_sha256: str,
         size_bytes: int,
         summary: dict[str, Any],
         drs_objects: list[dict[str, Any]] | None = None,
         bundle_drs_id: str | None = None,
     ) -> ResultRef:
-        """Index a verified bundle and complete the task; on a lost race nothing stays indexed."""
+        """Index a verified bundle and complete the task, which must still be running in run
+        ``run_id`` (attempt ``attempt``); when the complete step fails, nothing stays indexed."""
         task = self.tasks.get(task_key)
+        if task.status is not TaskStatus.RUNNING or task.run_id != run_id:
+            raise TransitionConflict(task_key, f"running in run {run_id}", task.status.value, "complete")
         key = result_key(task_key, bundle_sha256)
         ref = ResultRef(
             result_key=key, bundle_sha256=bundle_sha256, size_bytes=size_bytes, drs_id=bundle_drs_id
         )
-        bulk_upsert(
-            self.drs,
-            [
-                UpdateOne({"_id": d["id"]}, {"$setOnInsert": {**d, "created_at": utcnow()}}, upsert=True)
-                for d in drs_objects or []
-            ],
-        )
+        previous = task.result.result_key if task.result else None
+        drs_ids = [str(d["id"]) for d in drs_objects or []]
+        try:
+            self._index(task, key, ref, summary, drs_objects or [])
+            self.tasks.complete(task_key, ref.model_dump(), run_id=run_id, attempt=attempt)
+        except BaseException:
+            try:
+                if not self._owned(key, task_key):
+                    self._discard(key, drs_ids)
+            except Exception as exc:  # the store is down: remove_orphans clears them later
+                log.warning(
+                    "task %s: could not remove result %s after a failed complete: %s", task_key, key, exc
+                )
+            raise
+        if previous and previous != key:  # an extension replaced it
+            self._discard(previous, self._drs_ids_of(previous))
+        return ref
+
+    def _index(
+        self, task: Task, key: str, ref: ResultRef, summary: dict[str, Any], drs_objects: list[dict[str, Any]]
+    ) -> None:
+        """Write the result document, then the DRS documents naming it among their results."""
+        now = utcnow()
         self.coll.replace_one(
             {"_id": key},
             {
-                "task": task_key,
+                "task": task.key,
                 "transformation": task.transformation_key,
                 "repeat": task.repeat,
-                "bundle_sha256": bundle_sha256,
-                "size_bytes": size_bytes,
-                "drs_id": bundle_drs_id,
+                "bundle_sha256": ref.bundle_sha256,
+                "size_bytes": ref.size_bytes,
+                "drs_id": ref.drs_id,
                 "summary": summary,
-                "created_at": utcnow(),
+                "created_at": now,
             },
             upsert=True,
         )
-        try:
-            self.tasks.transition(
-                task_key,
-                TaskStatus.COMPLETE,
-                expected=TaskStatus.RUNNING,
-                set_fields={"result": ref.model_dump()},
+        ops = []
+        for d in drs_objects:
+            first = {k: v for k, v in d.items() if k not in {"results", "updated_at", "created_at"}}
+            ops.append(
+                UpdateOne(
+                    {"_id": d["id"]},
+                    {
+                        "$setOnInsert": {**first, "task": task.key, "result": key, "created_at": now},
+                        "$addToSet": {"results": key},
+                        "$set": {"updated_at": now},
+                    },
+                    upsert=True,
+                )
             )
-        except Exception:
-            if not self._owned(key, task_key):
-                self.coll.delete_one({"_id": key})
-            raise
-        return ref
+        bulk_upsert(self.drs, ops)
+
+    def _drs_ids_of(self, key: str) -> list[str]:
+        return [
+            str(d["_id"]) for d in self.drs.find({"$or": [{"results": key}, {"result": key}]}, {"_id": 1})
+        ]
+
+    def _discard(self, key: str, drs_ids: Sequence[str]) -> None:
+        """Remove result ``key`` and its claim on DRS documents ``drs_ids``; a document that belongs
+        to no other result goes with it."""
+        self.coll.delete_one({"_id": key})
+        for i in range(0, len(drs_ids), 500):
+            batch = list(drs_ids[i : i + 500])
+            self.drs.update_many({"_id": {"$in": batch}}, {"$pull": {"results": key}})
+            docs = list(self.drs.find({"_id": {"$in": batch}}, {"task": 1, "results": 1, "result": 1}))
+            live = self._live_drs(docs)
+            dead = [d["_id"] for d in docs if str(d["_id"]) not in live]
+            if dead:
+                self.drs.delete_many({"_id": {"$in": dead}})
 
     def get(self, key: str) -> dict[str, Any]:
         """A result whose task completed with it; anything else is reported as not found."""
@@ -141,11 +191,27 @@ class ResultIndex:
         return sorted(self.coll.find({"_id": {"$in": keys}}), key=lambda d: d["repeat"])
 
     def drs_object(self, object_id: str) -> dict[str, Any] | None:
-        return self.drs.find_one({"_id": object_id})
+        """The DRS document ``object_id`` when it belongs to its task's recorded result; else None."""
+        return self.drs_objects([object_id]).get(object_id)
 
     def drs_objects(self, object_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        """The DRS documents of those of ``object_ids`` that are indexed, by id."""
-        return {str(d["_id"]): d for d in find_in(self.drs, "_id", object_ids)}
+        """The DRS documents of those of ``object_ids`` that belong to their task's recorded result
+        (the one its move to complete stored), by id; any other is left out, as if missing."""
+        return self._live_drs(list(find_in(self.drs, "_id", object_ids)))
+
+    def _live_drs(self, docs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Those of ``docs`` whose task's recorded result is among the results they belong to."""
+        tasks = {str(d.get("task")) for d in docs if d.get("task")}
+        recorded = {
+            str(t["_id"]): (t.get("result") or {}).get("result_key")
+            for t in find_in(self.tasks.coll, "_id", sorted(tasks), {"result": 1})
+        }
+        return {
+            str(d["_id"]): d
+            for d in docs
+            if recorded.get(str(d.get("task"))) is not None
+            and recorded[str(d.get("task"))] in {*d.get("results", []), d.get("result")}
+        }
 
     def published_bundles(self, network_key: str) -> list[PublishedBundle]:
         """The result bundles of a network's completed tasks, ordered by their ligand's name."""
@@ -171,15 +237,28 @@ class ResultIndex:
             for b in order
         ]
 
-    def remove_orphans(self) -> int:
-        """Delete result documents that no completed task points at (left by a crash mid-record)."""
+    def remove_orphans(self, older_than: datetime | None = None) -> int:
+        """Delete result and DRS documents that no task's recorded result owns (a crash between
+        indexing and completing, a result an extension replaced); only those written before
+        ``older_than`` when given (younger ones may be a record in flight). Returns how many."""
         live = {
-            t["result"]["result_key"]
-            for t in self.tasks.coll.find(
-                {"status": TaskStatus.COMPLETE.value, "result": {"$exists": True}}, {"result": 1}
-            )
+            str(t["result"]["result_key"])
+            for t in self.tasks.coll.find({"result.result_key": {"$exists": True}}, {"result": 1})
         }
-        orphans = [d["_id"] for d in self.coll.find({}, {"_id": 1}) if d["_id"] not in live]
-        if orphans:
-            self.coll.delete_many({"_id": {"$in": orphans}})
-        return len(orphans)
+        young = {"created_at": {"$gte": older_than}} if older_than else None
+        orphans = [
+            d["_id"]
+            for d in self.coll.find({"$nor": [young]} if young else {}, {"_id": 1})
+            if d["_id"] not in live
+        ]
+        for i in range(0, len(orphans), 500):
+            self.coll.delete_many({"_id": {"$in": orphans[i : i + 500]}})
+        recent = {"updated_at": {"$gte": older_than}} if older_than else None
+        dead = [
+            d["_id"]
+            for d in self.drs.find({"$nor": [recent]} if recent else {}, {"results": 1, "result": 1})
+            if not live.intersection({*d.get("results", []), d.get("result")})
+        ]
+        for i in range(0, len(dead), 500):
+            self.drs.delete_many({"_id": {"$in": dead[i : i + 500]}})
+        return len(orphans) + len(dead)

@@ -3,10 +3,16 @@
 Every transition is a single ``find_one_and_update`` that filters on the state the caller expects,
 so of two workers racing for a task exactly one wins; the other gets :class:`TransitionConflict`
 and nothing is overwritten. Which transitions exist is decided in ``fepflow.models.states`` only.
+
+Fencing: every transition of a running task by its worker (heartbeat, fail, complete) names the run
+that started it and the attempt it is (``run_id`` and ``attempts``, both set by :meth:`TaskQueue.start`).
+A worker whose task was taken from it (the stale sweep requeued it after a pause longer than the stale
+limit, and another run started it) is refused, and learns so from its next heartbeat.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -56,6 +62,16 @@ class RunFailure:
 
     outcome: Literal["untouched", "error", "requeued"]
     attempts: int
+
+
+def new_run_id() -> str:
+    """A run id for a task started outside the orchestrator (a script, a test)."""
+    return f"local-{uuid.uuid4().hex}"
+
+
+def fence(run_id: str | None, attempt: int | None = None) -> dict[str, Any]:
+    """The condition that task is still in run ``run_id`` (and, given, in that attempt of it)."""
+    return {"run_id": run_id, **({"attempts": int(attempt)} if attempt is not None else {})}
 
 
 def task_from_doc(doc: dict[str, Any]) -> Task:
@@ -190,17 +206,47 @@ class TaskQueue:
                         break
         return claimed
 
-    def start(self, key: str) -> Task:
-        """scheduled -> running, counting the attempt."""
-        return self.transition(key, TaskStatus.RUNNING, expected=TaskStatus.SCHEDULED, inc={"attempts": 1})
+    def start(self, key: str, *, run_id: str | None = None, worker: str | None = None) -> Task:
+        """scheduled -> running in run ``run_id`` (a new local run id when None), counting the
+        attempt; the returned task's ``run_id`` and ``attempts`` fence the worker's later moves."""
+        return self.transition(
+            key,
+            TaskStatus.RUNNING,
+            expected=TaskStatus.SCHEDULED,
+            inc={"attempts": 1},
+            set_fields={"run_id": run_id or new_run_id(), **({"worker": worker} if worker else {})},
+            unset_fields=["last_error", "traceback"],
+        )
 
-    def fail(self, key: str, error: str, traceback: str | None = None) -> Task:
-        """running -> error, keeping the message and traceback."""
+    def fail(
+        self,
+        key: str,
+        error: str,
+        traceback: str | None = None,
+        *,
+        run_id: str | None,
+        attempt: int | None = None,
+    ) -> Task:
+        """running -> error in run ``run_id`` (attempt ``attempt``), keeping the message and
+        traceback; a :class:`TransitionConflict` when the task is no longer that run's."""
         return self.transition(
             key,
             TaskStatus.ERROR,
             expected=TaskStatus.RUNNING,
             set_fields={"last_error": error, "traceback": traceback},
+            where=fence(run_id, attempt),
+        )
+
+    def complete(self, key: str, result: dict[str, Any], *, run_id: str | None, attempt: int | None) -> Task:
+        """running -> complete in run ``run_id`` (attempt ``attempt``) with ``result`` (a
+        :class:`~fepflow.models.tasks.ResultRef` as a dict); a :class:`TransitionConflict` when the
+        task is no longer that run's."""
+        return self.transition(
+            key,
+            TaskStatus.COMPLETE,
+            expected=TaskStatus.RUNNING,
+            set_fields={"result": result},
+            where=fence(run_id, attempt),
         )
 
     def retry(self, key: str) -> Task:
@@ -246,10 +292,12 @@ class TaskQueue:
             counts[str(row["_id"])] = int(row["n"])
         return counts
 
-    def heartbeat(self, key: str) -> bool:
-        """Note that a running task's worker is alive; False when the task is no longer running."""
+    def heartbeat(self, key: str, *, run_id: str | None, attempt: int | None = None) -> bool:
+        """Note that the worker of run ``run_id`` (attempt ``attempt``) is alive; False when the task
+        is no longer running in it (cancelled, or requeued and taken by another run): stop then."""
         res = self.coll.update_one(
-            {"_id": key, "status": TaskStatus.RUNNING.value}, {"$set": {"updated_at": utcnow()}}
+            {**fence(run_id, attempt), "_id": key, "status": TaskStatus.RUNNING.value},
+            {"$set": {"updated_at": utcnow()}},
         )
         return res.matched_count == 1
 
@@ -285,7 +333,12 @@ class TaskQueue:
             return RunFailure("untouched", int((doc or {}).get("attempts", 0)))
         attempts = int(doc.get("attempts", 0))
         try:
-            self.fail(key, f"run {run_id} failed before the task could report (worker died?)")
+            self.fail(
+                key,
+                f"run {run_id} failed before the task could report (worker died?)",
+                run_id=run_id,
+                attempt=attempts,
+            )
         except TransitionConflict:
             return RunFailure("untouched", attempts)
         if attempts >= max_attempts:
@@ -293,20 +346,32 @@ class TaskQueue:
         self.retry(key)
         return RunFailure("requeued", attempts)
 
-    def requeue_stale(self, older_than: datetime) -> list[str]:
-        """Running tasks silent since ``older_than`` (their worker died): running -> error -> waiting."""
+    def requeue_stale(self, older_than: datetime, *, max_attempts: int) -> list[str]:
+        """Running tasks silent since ``older_than`` (their worker died): running -> error, and back
+        to waiting unless they have had ``max_attempts`` attempts (a task that kills its node would
+        loop forever); returns the keys requeued. The move is fenced on the run and attempt seen, so
+        a task that finished, failed or was restarted meanwhile is left alone."""
         moved = []
         stale = {"updated_at": {"$lt": older_than}}
-        for doc in self.coll.find({"status": TaskStatus.RUNNING.value, **stale}, {"_id": 1}):
-            key = str(doc["_id"])
+        found = self.coll.find({"status": TaskStatus.RUNNING.value, **stale}, {"run_id": 1, "attempts": 1})
+        for doc in found:
+            key, attempts = str(doc["_id"]), int(doc.get("attempts", 0))
+            error = f"worker silent since {older_than.isoformat()} (run {doc.get('run_id')})"
+            if attempts >= max_attempts:
+                error += (
+                    f"; left in error after {attempts} attempts (FEPFLOW_ENGINE_MAX_ATTEMPTS={max_attempts}): "
+                    "does the task kill its worker? Restart it once the cause is fixed"
+                )
             try:
                 self.transition(
                     key,
                     TaskStatus.ERROR,
                     expected=TaskStatus.RUNNING,
-                    where=stale,
-                    set_fields={"last_error": f"worker silent since {older_than.isoformat()}"},
+                    where={**stale, **fence(doc.get("run_id"), attempts)},
+                    set_fields={"last_error": error},
                 )
+                if attempts >= max_attempts:
+                    continue
                 self.retry(key)
             except (TransitionConflict, InvalidTransition):
                 continue  # it finished, failed or was picked up meanwhile

@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from fepflow.models.tasks import Task, utcnow
-from fepflow.runner import requeue_stale
+from fepflow.runner import remove_orphans, requeue_stale
 from fepflow.settings import EngineSettings, OrchestratorSettings
 from fepflow.store.tasks import TaskQueue
 from orchestrator.jobs import SIMULATION_JOBS, simulate, simulate_celery, simulate_k8s
@@ -33,6 +33,8 @@ from orchestrator.resources import IndexResource
 
 RESUBMIT_AFTER_S = 30.0
 """A task still ``scheduled`` this long after its claim has its run requested again (same run key)."""
+ORPHAN_SWEEP_S = 600.0
+"""Seconds between sweeps of result and DRS documents that no task's result owns (a crash mid-record)."""
 
 
 def _interval() -> int:
@@ -82,14 +84,19 @@ def task_sensor(context: SensorEvaluationContext, index: IndexResource) -> Senso
     settings = OrchestratorSettings()
     engine = EngineSettings()
     job_name = SIMULATION_JOBS[settings.executor]
+    cursor = json.loads(context.cursor) if context.cursor else {"scheduled": 0}
     with index.session() as idx:
-        requeued = requeue_stale(idx, engine.stale_after_s)
+        requeued = requeue_stale(idx, engine.stale_after_s, max_attempts=engine.max_attempts)
         stopped = _terminate_cancelled(context, idx.tasks)
         cutoff = utcnow() - timedelta(seconds=RESUBMIT_AFTER_S)
         pending = idx.tasks.scheduled_before(cutoff, limit=settings.batch_size)
         claimed = idx.tasks.claim(limit=settings.batch_size)
+        if utcnow().timestamp() - float(cursor.get("orphans_swept_at", 0)) >= ORPHAN_SWEEP_S:
+            cursor["orphans_removed"] = int(cursor.get("orphans_removed", 0)) + remove_orphans(
+                idx, max(engine.stale_after_s, RESUBMIT_AFTER_S)
+            )
+            cursor["orphans_swept_at"] = utcnow().timestamp()
     tasks = pending + claimed
-    cursor = json.loads(context.cursor) if context.cursor else {"scheduled": 0}
     cursor["scheduled"] = int(cursor.get("scheduled", 0)) + len(claimed)
     cursor["last_tick"] = utcnow().isoformat()
     context.update_cursor(json.dumps(cursor))

@@ -96,8 +96,8 @@ def test_admin_login_submit_status_results_tasks(
 
 def _fail_and_restart(cli: CliRunner, index: Index, network: str) -> None:
     key = index.tasks.claim()[0].key
-    index.tasks.start(key)
-    index.tasks.fail(key, "OpenMMException: NaN", traceback="Traceback ... NaN")
+    started = index.tasks.start(key)
+    index.tasks.fail(key, "OpenMMException: NaN", traceback="Traceback ... NaN", run_id=started.run_id)
     assert "restarted 0 tasks" in run(cli, "tasks", "restart", network, "--pattern", "sqm")
     assert "restarted 1 tasks" in run(cli, "tasks", "restart", network, "--pattern", "NaN")
     assert "priority 9 set on 1 tasks" in run(cli, "tasks", "priority", "9", key)

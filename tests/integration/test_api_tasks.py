@@ -24,8 +24,10 @@ def _network(hub: TestClient, repeats: int = 2) -> tuple[str, list[dict]]:
 
 def _fail(index: Index, key: str, message: str) -> None:
     index.tasks.transition(key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
-    index.tasks.start(key)
-    index.tasks.fail(key, message, traceback=f"Traceback (most recent call last):\n  ...\n{message}")
+    run = index.tasks.start(key)
+    index.tasks.fail(
+        key, message, traceback=f"Traceback (most recent call last):\n  ...\n{message}", run_id=run.run_id
+    )
 
 
 def test_list_filters_and_pages(hub: TestClient, hub_index: Index) -> None:

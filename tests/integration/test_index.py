@@ -100,7 +100,7 @@ def test_task_lifecycle_and_refused_moves(index: Index) -> None:
     assert claimed.key == key and claimed.status == TaskStatus.SCHEDULED
     running = index.tasks.start(key)
     assert running.attempts == 1 and running.status == TaskStatus.RUNNING
-    failed = index.tasks.fail(key, "NaN at state 3, iteration 12", "Traceback ...")
+    failed = index.tasks.fail(key, "NaN at state 3, iteration 12", "Traceback ...", run_id=running.run_id)
     assert failed.last_error.startswith("NaN") and failed.traceback == "Traceback ..."
     assert index.tasks.retry(key).status == TaskStatus.WAITING
     assert index.tasks.cancel(key).status == TaskStatus.CANCELLED
@@ -227,6 +227,7 @@ def test_a_result_is_visible_only_once_its_task_completes(index: Index) -> None:
     drs = [{"id": "a" * 64, "size": 10, "checksum_sha256": "a" * 64, "name": "summary.json"}]
     ref = index.results.record(
         key,
+        run_id=index.tasks.get(key).run_id,
         bundle_sha256="b" * 64,
         size_bytes=10,
         summary={"dg": -1.0},
@@ -234,6 +235,7 @@ def test_a_result_is_visible_only_once_its_task_completes(index: Index) -> None:
         bundle_drs_id="b" * 64,
     )
     task = index.tasks.get(key)
+    ref_run = task.run_id
     assert task.status == TaskStatus.COMPLETE and task.result == ref
     assert index.results.get(ref.result_key)["summary"] == {"dg": -1.0}
     assert index.results.drs_object("a" * 64)["name"] == "summary.json"
@@ -241,14 +243,16 @@ def test_a_result_is_visible_only_once_its_task_completes(index: Index) -> None:
     assert [r["_id"] for r in index.results.for_transformation(transformation)] == [ref.result_key]
     # a second bundle for the same task (a duplicate run) is refused and leaves nothing behind
     with pytest.raises(TransitionConflict):
-        index.results.record(key, bundle_sha256="c" * 64, size_bytes=5, summary={})
+        index.results.record(key, run_id=ref_run, bundle_sha256="c" * 64, size_bytes=5, summary={})
     assert index.db["results"].count_documents({}) == 1
     # a task cancelled while it ran gets no result
     other = _run_one(index)
     assert other != key and other in report.task_keys
     index.tasks.cancel(other)
     with pytest.raises(TransitionConflict):
-        index.results.record(other, bundle_sha256="d" * 64, size_bytes=5, summary={})
+        index.results.record(
+            other, run_id=index.tasks.get(other).run_id, bundle_sha256="d" * 64, size_bytes=5, summary={}
+        )
     assert index.db["results"].count_documents({}) == 1
     with pytest.raises(ResultNotFound):
         index.results.get("Result-nope")
@@ -257,9 +261,10 @@ def test_a_result_is_visible_only_once_its_task_completes(index: Index) -> None:
 def test_same_bundle_recorded_twice_keeps_the_result(index: Index) -> None:
     index.submit_network(hydration_network(["methane"], repeats=1))
     key = _run_one(index)
-    ref = index.results.record(key, bundle_sha256="e" * 64, size_bytes=1, summary={"n": 1})
+    run = index.tasks.get(key).run_id
+    ref = index.results.record(key, run_id=run, bundle_sha256="e" * 64, size_bytes=1, summary={"n": 1})
     with pytest.raises(TransitionConflict):
-        index.results.record(key, bundle_sha256="e" * 64, size_bytes=1, summary={"n": 1})
+        index.results.record(key, run_id=run, bundle_sha256="e" * 64, size_bytes=1, summary={"n": 1})
     assert index.results.get(ref.result_key)["summary"] == {"n": 1}
 
 
@@ -277,8 +282,8 @@ def test_silent_running_tasks_are_requeued(index: Index) -> None:
     stale = _run_one(index)
     fresh = _run_one(index)
     index.db["tasks"].update_one({"_id": stale}, {"$set": {"updated_at": utcnow() - timedelta(minutes=10)}})
-    assert index.tasks.heartbeat(fresh)
-    moved = index.tasks.requeue_stale(utcnow() - timedelta(minutes=5))
+    assert index.tasks.heartbeat(fresh, run_id=index.tasks.get(fresh).run_id)
+    moved = index.tasks.requeue_stale(utcnow() - timedelta(minutes=5), max_attempts=3)
     assert moved == [stale]
     assert index.tasks.get(stale).status == TaskStatus.WAITING
     assert "silent" in index.tasks.get(stale).last_error
@@ -325,8 +330,8 @@ def test_task_queue_reads_for_the_orchestrator(index: Index) -> None:
     index.tasks.forget_run(claimed[0])
     assert index.tasks.cancelled_runs() == []
     assert index.tasks.of_network(net.key, TaskStatus.CANCELLED)[0]["_id"] == claimed[0]
-    index.tasks.start(claimed[1])
-    index.results.record(claimed[1], bundle_sha256="f" * 64, size_bytes=1, summary={})
+    run = index.tasks.start(claimed[1]).run_id
+    index.results.record(claimed[1], run_id=run, bundle_sha256="f" * 64, size_bytes=1, summary={})
     count, finished_at = index.tasks.last_completion() or (0, None)
     assert count == 1 and finished_at is not None
 
@@ -367,6 +372,7 @@ def test_published_bundles_list_each_completed_tasks_files(index: Index) -> None
     bundle["contents"] = [{"name": "overlap.png", "id": "a" * 64}, {"name": "gone", "id": "c" * 64}]
     index.results.record(
         key,
+        run_id=index.tasks.get(key).run_id,
         bundle_sha256="d" * 64,
         size_bytes=3,
         summary={"ligand": "methane"},

@@ -215,6 +215,33 @@ def test_object_overwritten_behind_our_back_fails_verification(
     assert store.get_bytes(ref.key) == data
 
 
+@pytest.mark.parametrize("size", [100_000, 12 * MB], ids=["single-part", "multipart"])
+def test_same_size_wrong_bytes_with_our_metadata_are_not_trusted(
+    s3_server: S3Server, s3_bucket: str, tmp_path: Path, size: int
+) -> None:
+    """Issue 14 item 11: an object of the right size and ``sha256`` metadata but other bytes is
+    caught by verify (S3 checksum headers, else a read back) and rewritten by a put or a publish."""
+    from fepflow.store.publish import upload_verified
+
+    store = open_store(s3_server, s3_bucket, multipart_threshold_mb=5)
+    data = os.urandom(size)
+    source = tmp_path / "traj.nc"
+    source.write_bytes(data)
+    ref = store.put_file(source)
+    assert store.verify(ref.key) == ref
+    evil = bytearray(data)
+    evil[size // 2] ^= 0xFF
+    raw_client(s3_server).put_object(
+        Bucket=s3_bucket, Key=store.object_name(ref.key), Body=bytes(evil), Metadata={"sha256": ref.key}
+    )
+    assert store.stat(ref.key).size_bytes == size  # size alone cannot tell
+    with pytest.raises(ChecksumMismatch):
+        store.verify(ref.key)
+    assert upload_verified(store, source) == ref
+    assert store.get_bytes(ref.key) == data
+    assert store.verify(ref.key) == ref
+
+
 def test_create_bucket_if_missing(s3_server: S3Server) -> None:
     bucket = f"fresh-{os.urandom(6).hex()}"
     with pytest.raises(ObjectNotFound):

@@ -92,6 +92,38 @@ def test_a_stored_object_with_the_wrong_size_is_repaired_by_a_put(store: FileObj
     assert store.get_bytes(ref.key) == data
 
 
+def test_a_stored_object_with_the_right_size_but_wrong_bytes_is_repaired_and_verified(
+    store: FileObjectStore, tmp_path: Path
+) -> None:
+    """Issue 14 item 11: a put, and publishing, check the stored bytes, not only their size."""
+    from fepflow.store.publish import PublishError, upload_verified
+
+    data = os.urandom(100_000)
+    source = tmp_path / "energies.npz"
+    source.write_bytes(data)
+    ref = store.put_file(source)
+    path = store.root / ref.key[:2] / ref.key[2:4] / ref.key
+    corrupt(path, offset=50_000)  # same size, one byte different
+    with pytest.raises(ChecksumMismatch):
+        store.verify(ref.key)
+    assert upload_verified(store, source) == ref  # the damaged copy is not trusted: it is rewritten
+    assert store.verify(ref.key) == ref
+    assert path.read_bytes() == data
+
+    put = FileObjectStore._put_file
+
+    def put_then_damage(self: FileObjectStore, source_path: Path) -> object:
+        stored = put(self, source_path)
+        corrupt(self.root / stored.key[:2] / stored.key[2:4] / stored.key, offset=10)
+        return stored
+
+    store.delete(ref.key)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FileObjectStore, "_put_file", put_then_damage)
+        with pytest.raises(PublishError, match=r"energies\.npz"):
+            upload_verified(store, source)
+
+
 def test_multi_megabyte_object_reads_in_chunks(store: FileObjectStore) -> None:
     data = os.urandom(5 * MB + 123)
     ref = store.put_stream(io.BytesIO(data))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from fepflow.store.objects.base import (
+    ChecksumMismatch,
     ObjectNotFound,
     ObjectRef,
     ObjectStore,
@@ -55,13 +56,18 @@ class FileObjectStore(ObjectStore):
         return ObjectRef(key=key, size_bytes=size, sha256=key, uri=self._path(key).as_uri())
 
     def _existing(self, key: str, size: int) -> ObjectRef | None:
-        """The reference of ``key`` when it is stored with the expected size (a wrong size is damage,
-        and the caller rewrites it)."""
+        """The reference of ``key`` when it is stored with the expected size and its bytes hash to
+        the key (anything else is damage, and the caller rewrites it)."""
         try:
             stored = os.stat(self._path(key)).st_size
         except FileNotFoundError:
             return None
-        return self._ref(key, size) if stored == size else None
+        if stored != size:
+            return None
+        try:
+            return self._verify(key)
+        except (ChecksumMismatch, ObjectNotFound):
+            return None
 
     # -- writing ----------------------------------------------------------------------------------
 
