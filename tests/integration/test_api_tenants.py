@@ -27,8 +27,8 @@ def _tasks(hub: TestClient, net: str, headers: dict[str, str]) -> list[dict]:
 
 def _fail(index: Index, key: str) -> None:
     index.tasks.transition(key, TaskStatus.SCHEDULED, expected=TaskStatus.WAITING)
-    index.tasks.start(key)
-    index.tasks.fail(key, "boom", traceback="Traceback\nboom")
+    run = index.tasks.start(key)
+    index.tasks.fail(key, "boom", traceback="Traceback\nboom", run_id=run.run_id)
 
 
 MUTATIONS = [
