@@ -71,7 +71,7 @@ def submit(
     seen_before = before is not None and bool(visible_scopes(claims, before))
     report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
     if submission.experimental:
-        index.networks.set_experimental(network.key, submission.experimental)
+        index.networks.set_experimental(network.key, submission.experimental, scope=scope)
     new_here = before is None or scope not in before
     response.status_code = status.HTTP_201_CREATED if new_here else status.HTTP_200_OK
     return SubmitResult(
@@ -184,9 +184,10 @@ def network_results(
     responses={404: {}, 409: {"description": "the network is not relative (see /results)"}},
 )
 def network_estimates_of(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkEstimates:
-    network_doc(index, claims, key)
+    doc = network_doc(index, claims, key)
+    scopes = visible_scopes(claims, doc.get("scopes", []))
     try:
-        return relative_network_estimates(*estimate_inputs(index, key))
+        return relative_network_estimates(*estimate_inputs(index, key, scopes))
     except NotRelative as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, active_identity
 from api.routes.drs import stream_path
-from api.scoping import network_doc
+from api.scoping import network_doc, visible_scopes
 from fepflow.analysis.network_estimates import relative_network_estimates
 from fepflow.analysis.network_report import render_network_html
 from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, render_html
@@ -74,9 +74,9 @@ def page_link(
     )
 
 
-def _check(request: Request, key: str, token: str, auth: AuthSettings) -> str:
-    """The subject of a valid page link for network ``key``, whose identity still exists, is
-    enabled and still sees the network (its stream links are minted for that identity)."""
+def _check(request: Request, key: str, token: str, auth: AuthSettings) -> TokenClaims:
+    """The identity of a valid page link for network ``key`` as it is now (it still exists, is
+    enabled and still sees the network; its stream links are minted for it)."""
     try:
         claims = decode_token(
             token, secret=auth.secret_key.get_secret_value(), algorithm=auth.algorithm, purpose=PAGE_PURPOSE
@@ -88,7 +88,7 @@ def _check(request: Request, key: str, token: str, auth: AuthSettings) -> str:
     identity = active_identity(request.app.state, claims.subject)
     now = TokenClaims(identity.identifier, identity.scopes, expires_at=claims.expires_at)
     network_doc(request.app.state.index, now, key)
-    return claims.subject
+    return now
 
 
 def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
@@ -148,9 +148,12 @@ def _depictions(molecules: list[SmallMoleculeComponent]) -> dict[str, str]:
     return out
 
 
-def _relative_page(index: Index, key: str, title: str, subject: str, host: str, auth: AuthSettings) -> str:
-    """A relative network's page: its estimates, its ligands' depictions and each edge's plots."""
-    inputs = estimate_inputs(index, key)
+def _relative_page(
+    index: Index, key: str, title: str, subject: str, scopes: list[str], host: str, auth: AuthSettings
+) -> str:
+    """A relative network's page: its estimates (with the experimental values of the viewer's
+    ``scopes``), its ligands' depictions and each edge's plots."""
+    inputs = estimate_inputs(index, key, scopes)
     estimates = relative_network_estimates(*inputs)
     edge_of = {t: (e.ligand_a, e.ligand_b) for e in estimates.edges for t in e.legs.values()}
     figures: dict[tuple[str, str], list[PageFigure]] = {}
@@ -199,13 +202,15 @@ def results_page(
     auth: AuthSettingsDep,
     token: Annotated[str, Query(max_length=4000)],
 ) -> HTMLResponse:
-    subject = _check(request, key, token, auth)
+    viewer = _check(request, key, token, auth)
+    subject = viewer.subject
     doc = index.networks.summary(key)
     if doc is None:
         raise HTTPException(404, f"network {key} not found")
     title = f"fepflow results: {doc.get('name') or key}"
     if index.transformations.protocols(key) & set(RELATIVE_PROTOCOLS):
-        return HTMLResponse(_relative_page(index, key, title, subject, _host(settings), auth))
+        scopes = visible_scopes(viewer, doc.get("scopes", []))
+        return HTMLResponse(_relative_page(index, key, title, subject, scopes, _host(settings), auth))
     status = index.tasks.counts(key)
     rows, referenced = _rows(index, key)
     figures: list[PageFigure] = []

@@ -14,6 +14,7 @@ own answer from the results, so these are never the only copy of anything).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from fepflow.models.network import AlchemicalNetwork
@@ -35,12 +36,13 @@ class EstimateInputs(NamedTuple):
     experimental: list[ExperimentalValue]
 
 
-def estimate_inputs(index: Index, network_key: str) -> EstimateInputs:
-    """The inputs of network ``network_key``'s estimates (NotFound when it is not stored)."""
+def estimate_inputs(index: Index, network_key: str, scopes: Sequence[str] | None = None) -> EstimateInputs:
+    """The inputs of network ``network_key``'s estimates (NotFound when it is not stored), with the
+    experimental values ``scopes`` gave (every scope's when None)."""
     return EstimateInputs(
         network=index.models.network(network_key),
         rows=transformation_rows(index, network_key),
-        experimental=index.networks.experimental(network_key),
+        experimental=index.networks.experimental(network_key, scopes),
     )
 
 

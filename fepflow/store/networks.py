@@ -52,22 +52,40 @@ class NetworkIndex:
             str(d["_id"]): list(d.get("scopes", [])) for d in find_in(self.coll, "_id", keys, {"scopes": 1})
         }
 
-    def set_experimental(self, network_key: str, values: Sequence[ExperimentalValue]) -> None:
-        """Store the measured values of the network's ligands on its document (replacing any before).
+    def set_experimental(self, network_key: str, values: Sequence[ExperimentalValue], *, scope: str) -> None:
+        """Store the measured values of the network's ligands that ``scope`` gave (replacing what that
+        scope gave before). Each scope keeps its own: a network document is shared by every scope that
+        submitted the same chemistry, and one scope's measurements are not another's to see or change.
 
         Raises KeyError when there is no such network; a resubmission of the network keeps them."""
+        if not scope or "." in scope or scope.startswith("$"):
+            raise ValueError(f"not a scope: {scope!r}")
         docs = [ExperimentalValue.model_validate(v).model_dump() for v in values]
         names = [d["ligand"] for d in docs]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"experimental values given twice for: {', '.join(duplicates)}")
-        if self.coll.update_one({"_id": network_key}, {"$set": {"experimental": docs}}).matched_count == 0:
+        if (
+            self.coll.update_one(
+                {"_id": network_key}, {"$set": {f"experimental.{scope}": docs}}
+            ).matched_count
+            == 0
+        ):
             raise KeyError(f"no network {network_key!r}")
 
-    def experimental(self, network_key: str) -> list[ExperimentalValue]:
-        """The measured values stored for the network's ligands (none when none were given)."""
+    def experimental(self, network_key: str, scopes: Sequence[str] | None = None) -> list[ExperimentalValue]:
+        """The measured values stored for the network's ligands by ``scopes`` (every scope when None:
+        the operator's view), one per ligand, the first scope in sorted order winning a ligand that
+        several gave; none when none were given."""
         doc = self.coll.find_one({"_id": network_key}, {"experimental": 1}) or {}
-        return [ExperimentalValue.model_validate(d) for d in doc.get("experimental") or []]
+        by_scope = doc.get("experimental") or {}
+        wanted = sorted(by_scope) if scopes is None else sorted(set(scopes) & set(by_scope))
+        out: dict[str, ExperimentalValue] = {}
+        for scope in wanted:
+            for d in by_scope[scope]:
+                value = ExperimentalValue.model_validate(d)
+                out.setdefault(value.ligand, value)
+        return list(out.values())
 
     def page(
         self,

@@ -61,8 +61,32 @@ def cycle(hub_index: Index, hub_objects: ObjectStore) -> AlchemicalNetwork:
     hub_index.networks.set_experimental(
         network.key,
         [ExperimentalValue(ligand=n, dg_kcal_mol=v, uncertainty_kcal_mol=0.1) for n, v in TRUTH.items()],
+        scope=SCOPE,
     )
     return network
+
+
+def test_one_scopes_experimental_values_are_not_another_scopes(
+    hub: TestClient, hub_index: Index, cycle: AlchemicalNetwork
+) -> None:
+    """The same chemistry submitted in two scopes shares one network document; each scope's
+    measurements stay its own (neither sees nor replaces the other's)."""
+    hub_index.submit_network(cycle, scope=OTHER_SCOPE)
+
+    def estimates(scope: str) -> NetworkEstimates:
+        r = hub.get(f"/api/v1/networks/{cycle.key}/estimates", headers=bearer([scope]))
+        assert r.status_code == 200, r.text
+        return NetworkEstimates.model_validate(r.json())
+
+    other = estimates(OTHER_SCOPE)
+    assert not other.shifted_to_experiment
+    assert all(x.experimental_dg_kcal_mol is None for x in other.ligands)
+    hub_index.networks.set_experimental(
+        cycle.key, [ExperimentalValue(ligand="benzene", dg_kcal_mol=-20.0)], scope=OTHER_SCOPE
+    )
+    mine = {x.ligand: x.experimental_dg_kcal_mol for x in estimates(SCOPE).ligands}
+    assert mine == pytest.approx(TRUTH)
+    assert {x.ligand: x.experimental_dg_kcal_mol for x in estimates(OTHER_SCOPE).ligands}["benzene"] == -20.0
 
 
 def test_the_hub_serves_a_relative_networks_estimates_in_scope_only(

@@ -107,7 +107,11 @@ def _complete_network(index: Index, objects: ObjectStore, network: AlchemicalNet
     report = index.submit_network(network, scope=SCOPE)
     index.networks.set_experimental(
         network.key,
-        [ExperimentalValue(ligand=n, dg_kcal_mol=v, uncertainty_kcal_mol=0.1) for n, v in EXPERIMENT.items()],
+        scope=SCOPE,
+        values=[
+            ExperimentalValue(ligand=n, dg_kcal_mol=v, uncertainty_kcal_mol=0.1)
+            for n, v in EXPERIMENT.items()
+        ],
     )
     by_key = {t.key: t for t in network.edges}
     plots = _leg_plots(tmp_path)

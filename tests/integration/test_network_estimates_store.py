@@ -43,17 +43,22 @@ def test_experimental_values_are_kept_on_the_network_through_a_resubmission(inde
         ExperimentalValue(ligand="methane", dg_kcal_mol=2.0, uncertainty_kcal_mol=0.1),
         ExperimentalValue(ligand="ethanol", dg_kcal_mol=-5.0),
     ]
-    index.networks.set_experimental(net.key, values)
+    index.networks.set_experimental(net.key, values, scope="org-a-x")
     index.submit_network(net)  # a resubmission keeps them
     assert index.networks.experimental(net.key) == values
     summary = index.networks.summary(net.key)
     assert summary is not None and "experimental" not in summary
-    index.networks.set_experimental(net.key, values[:1])  # replaced, not merged
+    index.networks.set_experimental(net.key, values[:1], scope="org-a-x")  # replaced, not merged
     assert index.networks.experimental(net.key) == values[:1]
+    other = [ExperimentalValue(ligand="methane", dg_kcal_mol=9.0)]
+    index.networks.set_experimental(net.key, other, scope="org-b-x")  # another scope's: kept apart
+    assert index.networks.experimental(net.key, ["org-a-x"]) == values[:1]
+    assert index.networks.experimental(net.key, ["org-b-x"]) == other
+    assert index.networks.experimental(net.key, ["org-c-x"]) == []
     with pytest.raises(KeyError, match="no network"):
-        index.networks.set_experimental("AlchemicalNetwork-missing", values)
+        index.networks.set_experimental("AlchemicalNetwork-missing", values, scope="org-a-x")
     with pytest.raises(ValueError, match="given twice for: methane"):
-        index.networks.set_experimental(net.key, [values[0], values[0]])
+        index.networks.set_experimental(net.key, [values[0], values[0]], scope="org-a-x")
 
 
 def _binding_network() -> AlchemicalNetwork:
@@ -117,6 +122,7 @@ def test_a_binding_edge_from_indexed_results_is_complex_minus_solvent(index: Ind
             ExperimentalValue(ligand="benzene", dg_kcal_mol=-5.2),
             ExperimentalValue(ligand="toluene", dg_kcal_mol=-4.9),
         ],
+        scope="org-a-x",
     )
     result = relative_network_estimates(*estimate_inputs(index, network.key))
     dg = {x.ligand: x.dg_kcal_mol for x in result.ligands}

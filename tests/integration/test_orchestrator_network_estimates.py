@@ -86,7 +86,9 @@ def test_network_estimates_are_stored_shown_and_checked(env: dict[str, Any]) -> 
     index: Index = env["index"]
     network = _cycle_with_a_stray_ligand()
     report = index.submit_network(network, scope="test-orch-network")
-    index.networks.set_experimental(network.key, [ExperimentalValue(ligand="benzene", dg_kcal_mol=-0.9)])
+    index.networks.set_experimental(
+        network.key, [ExperimentalValue(ligand="benzene", dg_kcal_mol=-0.9)], scope="org-a-x"
+    )
     _complete_all(index, env["objects"], network, report.task_keys)
 
     result = materialize(
