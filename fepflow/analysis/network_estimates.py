@@ -4,8 +4,10 @@ gathered estimates of its transformations and the experimental values of its lig
 1. **Edges**: the transformations grouped into edges (:func:`fepflow.analysis.network.network_edges`);
    each edge's legs combined, ``ΔΔG = Σ sign · ΔG_leg`` (complex - solvent for binding; the
    transformation itself for hydration). Legs are independent, so the quoted uncertainty, the repeat
-   spread and the MBAR error each add in quadrature over the legs (each leg's quoted uncertainty is
-   the larger of its repeats' standard error and its MBAR error, :class:`fepflow.models.results.Estimate`).
+   spread and the MBAR error each add in quadrature over the legs. Each leg's quoted uncertainty is
+   its headline error (:class:`fepflow.models.results.Estimate`: the repeats' standard deviation, or a
+   single run's MBAR error), never below its MBAR error of the mean, so that two repeats which agree
+   by chance do not give an edge an outsized weight in the fit of step 2.
 2. **Ligands**: maximum-likelihood ΔG (:func:`fepflow.analysis.network.estimate_network`) over the
    largest group of ligands that computed edges connect. Ligands outside it get no ΔG and
    ``connected=False``, with a warning that says whether edges still to finish would connect them.
@@ -110,10 +112,15 @@ def _edge_estimate(
     if edge.missing or len(done) < len(legs):
         return out
     out.ddg_kcal_mol = sum(sign * (r.dg_kcal_mol or 0.0) for r, sign in done)
-    out.uncertainty_kcal_mol = _quadrature(r.uncertainty_kcal_mol for r, _ in done)
+    out.uncertainty_kcal_mol = _quadrature(_leg_sigma(r) for r, _ in done)
     out.stdev_kcal_mol = _quadrature(r.stdev_kcal_mol for r, _ in done)
     out.mbar_error_kcal_mol = _quadrature(r.mbar_error_kcal_mol for r, _ in done)
     return out
+
+
+def _leg_sigma(row: EstimateRow) -> float:
+    """A leg's σ in the edge: its headline error, floored by its MBAR error of the mean."""
+    return max(row.uncertainty_kcal_mol or 0.0, row.mbar_error_kcal_mol or 0.0)
 
 
 def _quadrature(values: Iterable[float | None]) -> float:

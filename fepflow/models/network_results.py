@@ -4,8 +4,8 @@ The one definition of what the hub serves at ``GET /networks/{key}/estimates``, 
 estimate asset stores, what ``fepflow results --by ligand|edge`` prints and what the results page
 draws. All values in kcal/mol. Edge values are ``ΔΔG(A -> B) = G_B - G_A``: for relative binding the
 complex leg minus the solvent leg, for relative hydration the transformation's own value; the
-uncertainty quoted is, per leg, the larger of the repeats' standard error and the MBAR error, the
-legs (independent) added in quadrature.
+uncertainty quoted is, per leg, the repeats' standard deviation (a single run's MBAR error where a leg
+has one repeat; never below the MBAR error), the legs (independent) added in quadrature.
 
 Ligand values are maximum-likelihood estimates from every edge (:mod:`fepflow.analysis.network`):
 centred on zero, or, when experimental values are given, shifted so that their mean over the ligands
@@ -32,7 +32,9 @@ class EdgeEstimate(BaseModel):
     ligand_b: str
     ddg_kcal_mol: float | None = Field(None, description="ΔΔG(A -> B); None until every leg has a result")
     uncertainty_kcal_mol: float | None = Field(
-        None, description="per leg max(repeat standard error, MBAR error), legs in quadrature"
+        None,
+        description="per leg max(repeat standard deviation, MBAR error); one repeat: its MBAR error, likely "
+        "understated; legs in quadrature",
     )
     stdev_kcal_mol: float | None = Field(None, description="spread of the repeats (legs combined)")
     mbar_error_kcal_mol: float | None = Field(None, description="MBAR error of the mean, legs combined")

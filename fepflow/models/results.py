@@ -10,6 +10,8 @@ Names say what they are:
   absolute hydration, ΔΔG(A -> B) for a relative one, one leg's ΔG(A -> B) for a relative binding leg.
   ``quantity`` spells out which.
 * ``dg_mbar_error_kcal_mol`` is MBAR's uncertainty of that value (never a ΔΔG).
+* An :class:`Estimate` of several repeats quotes their standard deviation (openfe's convention), with
+  one repeat its MBAR error, which is likely understated; ``uncertainty_basis`` says which.
 
 Summaries written before version 2 stored the uncertainty as ``ddg_kcal_mol`` (and the value again
 under protocol-specific names such as ``dg_hyd_kcal_mol``); :meth:`TaskSummary.from_stored` reads
@@ -157,8 +159,25 @@ _V1_QUANTITIES = {
 }
 
 
+SINGLE_RUN_NOTE = "one run: MBAR's error of that run alone, likely understated; run repeats for a spread"
+"""What every place that prints a one-repeat estimate's error says beside it."""
+
+
+def uncertainty_basis(n_repeats: int) -> str:
+    """What the headline error of an estimate of ``n_repeats`` repeats is (see :class:`Estimate`)."""
+    if n_repeats >= 2:
+        return f"standard deviation of {n_repeats} repeats"
+    return SINGLE_RUN_NOTE
+
+
 class Estimate(BaseModel):
-    """A transformation's estimate from its completed repeats, in kcal/mol."""
+    """A transformation's estimate from its completed repeats, in kcal/mol.
+
+    The headline error (:attr:`uncertainty_kcal_mol`) follows openfe's convention: with two or more
+    repeats it is their standard deviation (the spread of independent runs, which catches sampling
+    problems MBAR cannot see); with one repeat it is that run's MBAR error, which is likely
+    understated, and :attr:`uncertainty_basis` says so. The MBAR error of the mean is kept beside it.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -170,9 +189,14 @@ class Estimate(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def uncertainty_kcal_mol(self) -> float:
-        """The larger of the repeats' standard error and the MBAR error: what to quote."""
-        sem = self.stdev_kcal_mol / math.sqrt(self.n_repeats) if self.n_repeats > 1 else 0.0
-        return max(sem, self.mbar_error_kcal_mol)
+        """What to quote: the repeats' standard deviation (n >= 2), else the single run's MBAR error."""
+        return self.stdev_kcal_mol if self.n_repeats >= 2 else self.mbar_error_kcal_mol
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def uncertainty_basis(self) -> str:
+        """What :attr:`uncertainty_kcal_mol` is, in words (a warning for a single run)."""
+        return uncertainty_basis(self.n_repeats)
 
 
 def gather(summaries: Iterable[TaskSummary]) -> Estimate:
@@ -209,7 +233,10 @@ class EstimateRow(BaseModel):
     n_tasks: int = 0
     n_repeats: int = 0
     dg_kcal_mol: float | None = None
-    uncertainty_kcal_mol: float | None = None
+    uncertainty_kcal_mol: float | None = Field(
+        None, description="headline error: repeat standard deviation, or one run's MBAR error"
+    )
+    uncertainty_basis: str | None = Field(None, description="what uncertainty_kcal_mol is, in words")
     stdev_kcal_mol: float | None = None
     mbar_error_kcal_mol: float | None = None
 
@@ -227,3 +254,4 @@ class MoleculeValue(BaseModel):
     dg_kcal_mol: float
     uncertainty_kcal_mol: float | None = None
     protocol: str
+    uncertainty_basis: str | None = Field(None, description="what uncertainty_kcal_mol is, in words")

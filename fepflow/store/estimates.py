@@ -78,6 +78,7 @@ def molecule_values(rows: list[EstimateRow]) -> list[MoleculeValue]:
             dg_kcal_mol=row.dg_kcal_mol,
             uncertainty_kcal_mol=row.uncertainty_kcal_mol,
             protocol=row.protocol,
+            uncertainty_basis=row.uncertainty_basis,
         )
         for row in rows
         if row.ligand and row.protocol.startswith("absolute") and row.dg_kcal_mol is not None

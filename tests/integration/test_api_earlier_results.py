@@ -58,7 +58,7 @@ def test_version_1_results_give_their_value_and_uncertainty(
     assert rows[t_meoh]["n_repeats"] == 2
     assert rows[t_meoh]["dg_kcal_mol"] == pytest.approx(-4.5)
     assert rows[t_meoh]["mbar_error_kcal_mol"] == pytest.approx((0.3**2 + 0.4**2) ** 0.5 / 2)
-    assert rows[t_meoh]["uncertainty_kcal_mol"] == pytest.approx(0.5)
+    assert rows[t_meoh]["uncertainty_kcal_mol"] == pytest.approx(0.5**0.5)  # stdev of -5 and -4
     assert rows[t_etoh]["n_repeats"] == 2 and rows[t_etoh]["dg_kcal_mol"] == pytest.approx(-5.0)
     assert rows[t_etoh]["mbar_error_kcal_mol"] == pytest.approx((0.2**2 + 0.1**2) ** 0.5 / 2)
     assert {m["molecule"]: m["dg_kcal_mol"] for m in body["molecules"]} == {
@@ -68,12 +68,14 @@ def test_version_1_results_give_their_value_and_uncertainty(
 
     per_t = hub.get(f"/api/v1/transformations/{t_meoh}/results", headers=bearer([SCOPE])).json()
     assert per_t["estimate"]["dg_kcal_mol"] == pytest.approx(-4.5)
-    assert per_t["estimate"]["uncertainty_kcal_mol"] == pytest.approx(0.5)
+    assert per_t["estimate"]["uncertainty_kcal_mol"] == pytest.approx(0.5**0.5)
     assert per_t["estimate"]["n_repeats"] == 2 and len(per_t["repeats"]) == 2
     # the repeats are served as they were stored
     assert {r["summary"]["dg_hyd_kcal_mol"] for r in per_t["repeats"]} == {-5.0, -4.0}
 
     # Dagster's roll-ups gather the same repeats the same way
     (doc,) = update_estimates(hub_index, [t_meoh])
-    assert doc["dg_kcal_mol"] == pytest.approx(-4.5) and doc["uncertainty_kcal_mol"] == pytest.approx(0.5)
+    assert doc["dg_kcal_mol"] == pytest.approx(-4.5) and doc["uncertainty_kcal_mol"] == pytest.approx(
+        0.5**0.5
+    )
     assert sorted(doc["repeat_values_kcal_mol"]) == [-5.0, -4.0]

@@ -148,15 +148,18 @@ def test_results_gather_repeats_as_json_and_csv(
     assert rows[t_meoh]["n_repeats"] == 2 and rows[t_meoh]["n_tasks"] == 2
     assert rows[t_meoh]["dg_kcal_mol"] == pytest.approx(-4.5)
     assert rows[t_meoh]["mbar_error_kcal_mol"] == pytest.approx((0.3**2 + 0.4**2) ** 0.5 / 2)
-    assert rows[t_meoh]["uncertainty_kcal_mol"] == pytest.approx(max(0.5, 0.25))
+    # the headline error is the repeats' standard deviation (openfe's), not max(standard error, MBAR)
+    assert rows[t_meoh]["uncertainty_kcal_mol"] == pytest.approx(0.5**0.5)
+    assert rows[t_meoh]["uncertainty_basis"] == "standard deviation of 2 repeats"
     other = next(r for t, r in rows.items() if t != t_meoh)
     assert other["dg_kcal_mol"] is None and other["n_repeats"] == 0
     assert body["molecules"] == [
         {
             "molecule": "methanol",
             "dg_kcal_mol": -4.5,
-            "uncertainty_kcal_mol": pytest.approx(0.5),
+            "uncertainty_kcal_mol": pytest.approx(0.5**0.5),
             "protocol": "absolute-hydration",
+            "uncertainty_basis": "standard deviation of 2 repeats",
         }
     ]
     r = hub.get(f"/api/v1/networks/{net}/results", params={"format": "csv"}, headers=bearer([SCOPE]))

@@ -118,8 +118,12 @@ def test_binding_edges_are_complex_minus_solvent_with_repeats_gathered() -> None
     assert edge.stdev_kcal_mol == pytest.approx(math.hypot(0.2, math.sqrt(0.02)))
     mbar_c, mbar_s = math.sqrt(3 * 0.01) / 3, math.sqrt(2 * 0.04) / 2
     assert edge.mbar_error_kcal_mol == pytest.approx(math.hypot(mbar_c, mbar_s))
+    # openfe's convention: per leg the repeats' standard deviation (not the √n smaller standard error)
+    assert edge.uncertainty_kcal_mol == pytest.approx(math.hypot(0.2, math.sqrt(0.02)))
     sem_c, sem_s = 0.2 / math.sqrt(3), math.sqrt(0.02) / math.sqrt(2)
-    assert edge.uncertainty_kcal_mol == pytest.approx(math.hypot(max(sem_c, mbar_c), max(sem_s, mbar_s)))
+    assert (
+        edge.uncertainty_kcal_mol > math.hypot(max(sem_c, mbar_c), max(sem_s, mbar_s)) + 0.05
+    )  # the old rule
     dg = {x.ligand: x.dg_kcal_mol for x in result.ligands}
     assert dg["toluene"] - dg["benzene"] == pytest.approx(-2.1)  # type: ignore[operator]
 
@@ -202,3 +206,15 @@ def test_only_relative_networks_and_smoke_runs_are_recognised() -> None:
     result = relative_network_estimates(network, [_row(t.key, [(1.0, 0.1)]) for t in network.edges])
     assert result.smoke
     assert not relative_network_estimates(_hydration([("benzene", "toluene")]), []).smoke
+
+
+def test_edges_are_weighted_by_the_repeat_spread_never_below_the_mbar_error() -> None:
+    network = _hydration([("benzene", "toluene"), ("toluene", "phenol")])
+    spread = {("benzene", "toluene"): [(1.0, 0.05), (1.6, 0.05), (1.3, 0.05)]}  # stdev 0.3
+    spread[("toluene", "phenol")] = [(-5.0, 0.4), (-5.0, 0.4)]  # agree by chance: spread 0
+    rows = [_row(t.key, spread[ligand_names(t)]) for t in network.edges]
+    edges = _by_pair(relative_network_estimates(network, rows))
+    assert edges[("benzene", "toluene")].uncertainty_kcal_mol == pytest.approx(0.3)  # type: ignore[attr-defined]
+    # the old rule quoted max(0.3 / √3, 0.05 / √3) = 0.17 here
+    floor = math.sqrt(2 * 0.4**2) / 2  # MBAR error of the mean of the two runs
+    assert edges[("toluene", "phenol")].uncertainty_kcal_mol == pytest.approx(floor)  # type: ignore[attr-defined]

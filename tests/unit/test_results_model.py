@@ -126,3 +126,19 @@ def test_stored_repeats_of_both_versions_gather_alike(v1_absolute: dict[str, Any
     assert estimate.dg_kcal_mol == pytest.approx(-4.51)
     assert estimate == gather([TaskSummary.from_stored(s) for s in stored[:2]])
     assert gather_stored([{"protocol": "absolute-hydration"}]) is None
+
+
+def test_the_headline_error_is_the_repeat_spread_and_a_single_run_says_it_is_understated() -> None:
+    from fepflow.models.results import SINGLE_RUN_NOTE, EstimateRow, gather_values
+
+    three = gather_values([(-5.0, 0.05), (-5.4, 0.05), (-5.2, 0.05)])
+    # openfe's convention: the standard deviation of the repeats (0.2), not the standard error (0.115)
+    # nor the MBAR error of the mean (0.029): the old max(standard error, MBAR) quoted 0.115
+    assert three.uncertainty_kcal_mol == pytest.approx(0.2)
+    assert three.uncertainty_basis == "standard deviation of 3 repeats"
+    assert three.mbar_error_kcal_mol == pytest.approx(0.05 / 3**0.5)  # kept beside it
+    one = gather_values([(-5.0, 0.004)])
+    assert one.uncertainty_kcal_mol == pytest.approx(0.004)
+    assert one.uncertainty_basis == SINGLE_RUN_NOTE and "understated" in SINGLE_RUN_NOTE
+    row = EstimateRow.with_estimate(one, transformation="t", name="n", protocol="absolute-hydration")
+    assert row.uncertainty_basis == SINGLE_RUN_NOTE and row.uncertainty_kcal_mol == pytest.approx(0.004)
