@@ -9,13 +9,14 @@ from dagster import Definitions, in_process_executor
 
 from orchestrator.assets import network_estimates, network_summaries, simulation, transformation_estimates
 from orchestrator.jobs import simulate, simulate_celery, simulate_k8s, store_check, update_estimates
+from orchestrator.partitions import partition_retirement_sensor
 from orchestrator.resources import resources_from_env
 from orchestrator.sensors import estimates_sensor, simulation_failure_sensor, task_sensor
 
 defs = Definitions(
     assets=[simulation, transformation_estimates, network_summaries, network_estimates],
     jobs=[store_check, simulate, simulate_celery, simulate_k8s, update_estimates],
-    sensors=[task_sensor, simulation_failure_sensor, estimates_sensor],
+    sensors=[task_sensor, simulation_failure_sensor, estimates_sensor, partition_retirement_sensor],
     resources=resources_from_env(),
     executor=in_process_executor,
 )
