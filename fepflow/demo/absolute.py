@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         report = _report(client, network, rows, counts, method, config.home / "reports" / network[:32])
         page = client.page_link(network)
         console.print(f"\nreport: [bold]{report}[/] (open it in a browser)")
-        console.print(f"results page (signed link, valid 30 min by default): {page}")
+        console.print("results page (signed link, 30 min; `fepflow page` makes a fresh one):")
+        console.print(page, soft_wrap=True, highlight=False)  # alone on its line, never wrapped
     goodbye(console, config, started)
     return 0

@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         for line in _summary_lines(estimates, chosen):
             console.print(line)
         report_failures(console, key, counts)
-        console.print(f"results page (signed link, valid 30 min by default): {client.page_link(key)}")
+        console.print("results page (signed link, 30 min; `fepflow page` makes a fresh one):")
+        console.print(client.page_link(key), soft_wrap=True, highlight=False)  # alone, never wrapped
     goodbye(console, config, started)
     return 0
