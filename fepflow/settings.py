@@ -44,6 +44,11 @@ class ObjectStoreSettings(BaseSettings):
 
     url: str = Field("file://.fepflow/objects", description="file://DIR or s3://bucket[/prefix]")
     s3_endpoint_url: str | None = Field(None, description="S3 endpoint (MinIO, SeaweedFS); unset for AWS")
+    s3_public_endpoint_url: str | None = Field(
+        None,
+        description="S3 endpoint that clients reach, which presigned download URLs are signed for, where it "
+        "differs from s3_endpoint_url (a compose or cluster network); unset: s3_endpoint_url",
+    )
     s3_region: str = Field("us-east-1", description="S3 region used for request signing")
     s3_access_key_id: str | None = Field(None, description="S3 access key; unset to use boto3's chain")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")

@@ -113,6 +113,7 @@ class S3ObjectStore(ObjectStore):
         multipart_threshold_bytes: int = 64 * MIB,
         presign_ttl_s: int = 3600,
         spool_dir: str | None = None,
+        presign_client: Any | None = None,
     ) -> None:
         if not bucket:
             raise ObjectStoreError("s3:// object store URL names no bucket")
@@ -121,6 +122,7 @@ class S3ObjectStore(ObjectStore):
         self._threshold = max(multipart_threshold_bytes, 5 * MIB)  # S3's smallest part is 5 MiB
         self._part_size = min(self._threshold, 16 * MIB)  # bounds memory: 8 parts in flight at most
         self._presign_ttl_s = presign_ttl_s
+        self._presigner = presign_client or client  # signs URLs for the endpoint clients reach
         self._spool_dir = spool_dir  # where put_stream spools (None: TMPDIR); must be disk, not tmpfs
         self._transfer = TransferConfig(self._threshold, self._part_size, max_request_concurrency=8)
 
@@ -145,10 +147,12 @@ class S3ObjectStore(ObjectStore):
             response_checksum_validation="when_required",
         )
         client = session.client("s3", endpoint_url=settings.s3_endpoint_url, config=config)
+        public = settings.s3_public_endpoint_url
+        presigner = session.client("s3", endpoint_url=public, config=config) if public else None
         threshold = settings.multipart_threshold_mb * MIB
         return cls(client, bucket=bucket, prefix=prefix, endpoint_url=settings.s3_endpoint_url,
                    region=settings.s3_region, multipart_threshold_bytes=threshold,
-                   presign_ttl_s=settings.presign_ttl_s)  # fmt: skip
+                   presign_ttl_s=settings.presign_ttl_s, presign_client=presigner)  # fmt: skip
 
     @property
     def url(self) -> str:
@@ -309,7 +313,7 @@ class S3ObjectStore(ObjectStore):
             raise ValueError(f"presigned URL lifetime must be 1..{MAX_PRESIGN_TTL_S} s, got {ttl}")
         params = {"Bucket": self._bucket, "Key": self.object_name(key)}
         with self._errors("presign", key):
-            return str(self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl))
+            return str(self._presigner.generate_presigned_url("get_object", Params=params, ExpiresIn=ttl))
 
     @contextlib.contextmanager
     def _errors(self, action: str, key: str | None = None) -> Iterator[None]:
