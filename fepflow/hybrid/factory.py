@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import openmm
 
 from fepflow.hybrid.atoms import HybridAtoms, HybridError
+from fepflow.hybrid.dummies import DummyGroup, DummyRules
 from fepflow.hybrid.nonbonded import add_nonbonded
 from fepflow.hybrid.valence import add_angles, add_bonds, add_torsions, plain
 
@@ -43,6 +44,9 @@ class HybridSystem:
     dispersion_coefficients: tuple[float, float] | None = None
     """``(C_A, C_B)``, kJ/mol nm^3: the end states' dispersion corrections times the volume, to be
     added after sampling (None without a dispersion correction)."""
+    dummy_groups: tuple[DummyGroup, ...] = ()
+    """Each end state's dummy groups, with the bonded terms kept and removed
+    (:mod:`fepflow.hybrid.dummies`)."""
 
     def dispersion_correction_kj_mol(self, volume_a_nm3: float, volume_b_nm3: float) -> float:
         """What to add to ΔG(A -> B): ``C_B / <V>_B - C_A / <V>_A`` (0 without a correction)."""
@@ -110,15 +114,21 @@ def build_hybrid(
         if system_a.isVirtualSite(i):
             hybrid.setVirtualSite(i, system_a.getVirtualSite(i))
     _add_constraints(hybrid, system_a, system_b, atoms)
-    add_bonds(hybrid, system_a, system_b, atoms)
-    add_angles(hybrid, system_a, system_b, atoms)
-    add_torsions(hybrid, system_a, system_b, atoms)
+    rules = DummyRules.from_systems(system_a, system_b, atoms)
+    add_bonds(hybrid, system_a, system_b, atoms, rules)
+    add_angles(hybrid, system_a, system_b, atoms, rules)
+    add_torsions(hybrid, system_a, system_b, atoms, rules)
+    rules.log()
     coefficients = add_nonbonded(hybrid, system_a, system_b, atoms, softcore_alpha)
     for force in system_a.getForces():
         if isinstance(force, _COPIED):
             hybrid.addForce(openmm.XmlSerializer.clone(force))
     return HybridSystem(
-        system=hybrid, atoms=atoms, softcore_alpha=softcore_alpha, dispersion_coefficients=coefficients
+        system=hybrid,
+        atoms=atoms,
+        softcore_alpha=softcore_alpha,
+        dispersion_coefficients=coefficients,
+        dummy_groups=tuple(rules.groups),
     )
 
 

@@ -15,6 +15,7 @@ import openmm
 from openmm import unit
 
 from fepflow.hybrid.atoms import HybridAtoms
+from fepflow.hybrid.dummies import DummyRules
 from fepflow.hybrid.parameters import BONDED
 
 
@@ -32,7 +33,18 @@ def _periodic(system: openmm.System) -> bool:
     return bool(system.usesPeriodicBoundaryConditions())
 
 
-def add_bonds(hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms) -> None:
+def _side(sides: dict[str, Any]) -> str:
+    return "a" if "a" in sides else "b"
+
+
+def _fading(side: str, first: float, strength: float) -> list[float]:
+    """Per-term parameters ``[x_a, k_a, x_b, k_b]`` of a term present in state ``side`` only."""
+    return [first, strength, first, 0.0] if side == "a" else [first, 0.0, first, strength]
+
+
+def add_bonds(
+    hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms, rules: DummyRules
+) -> None:
     constant = openmm.HarmonicBondForce()
     interp = openmm.CustomBondForce(f"(1-{BONDED})*0.5*k_a*(r-r0_a)^2 + {BONDED}*0.5*k_b*(r-r0_b)^2")
     interp.addGlobalParameter(BONDED, 0.0)
@@ -53,16 +65,21 @@ def add_bonds(hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System,
             r0a, ka = sides.get("a", (sides.get("b", (0.0, 0.0))[0], 0.0))
             r0b, kb = sides.get("b", (r0a, 0.0))
             interp.addBond(i, j, [r0a, ka, r0b, kb])
-        else:
-            r0, k = sides.get("a", sides.get("b"))  # type: ignore[misc]
+            continue
+        r0, k = sides.get("a", sides.get("b"))  # type: ignore[misc]
+        if rules.keeps("bond", (i, j)):
             constant.addBond(i, j, r0, k)
+        else:
+            interp.addBond(i, j, _fading(_side(sides), r0, k))
     interp.setUsesPeriodicBoundaryConditions(_periodic(sys_a))
     constant.setUsesPeriodicBoundaryConditions(_periodic(sys_a))
     hybrid.addForce(constant)
     hybrid.addForce(interp)
 
 
-def add_angles(hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms) -> None:
+def add_angles(
+    hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms, rules: DummyRules
+) -> None:
     constant = openmm.HarmonicAngleForce()
     interp = openmm.CustomAngleForce(f"(1-{BONDED})*0.5*k_a*(theta-t0_a)^2 + {BONDED}*0.5*k_b*(theta-t0_b)^2")
     interp.addGlobalParameter(BONDED, 0.0)
@@ -84,9 +101,12 @@ def add_angles(hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System
             t0a, ka = sides.get("a", (sides.get("b", (0.0, 0.0))[0], 0.0))
             t0b, kb = sides.get("b", (t0a, 0.0))
             interp.addAngle(i, j, k, [t0a, ka, t0b, kb])
-        else:
-            t0, kk = sides.get("a", sides.get("b"))  # type: ignore[misc]
+            continue
+        t0, kk = sides.get("a", sides.get("b"))  # type: ignore[misc]
+        if rules.keeps("angle", (i, j, k)):
             constant.addAngle(i, j, k, t0, kk)
+        else:
+            interp.addAngle(i, j, k, _fading(_side(sides), t0, kk))
     interp.setUsesPeriodicBoundaryConditions(_periodic(sys_a))
     constant.setUsesPeriodicBoundaryConditions(_periodic(sys_a))
     hybrid.addForce(constant)
@@ -94,7 +114,7 @@ def add_angles(hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System
 
 
 def add_torsions(
-    hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms
+    hybrid: openmm.System, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms, rules: DummyRules
 ) -> None:
     constant = openmm.PeriodicTorsionForce()
     interp = openmm.CustomTorsionForce(f"((1-side)*(1-{BONDED}) + side*{BONDED})*k*(1+cos(n*theta-phase))")
@@ -109,7 +129,7 @@ def add_torsions(
             i, j, k, m, n, phase, kk = force.getTorsionParameters(t)
             if index is not None:
                 i, j, k, m = index[i], index[j], index[k], index[m]
-            if {atoms.kind(x) for x in (i, j, k, m)} == {"core"}:
+            if {atoms.kind(x) for x in (i, j, k, m)} == {"core"} or not rules.keeps("torsion", (i, j, k, m)):
                 interp.addTorsion(i, j, k, m, [side, float(n), plain(phase), plain(kk)])
             else:
                 constant.addTorsion(i, j, k, m, n, phase, kk)

@@ -2,8 +2,9 @@
 
 At lambda = 0 the hybrid must equal the real state A (ligand A in its environment) plus the valence
 energy that keeps B's unique atoms bonded to the core as non-interacting dummies (B's bonds, angles
-and torsions that touch a unique-B atom), and at lambda = 1 the real state B (ligand B in the same
-environment) plus A's dummy valence. The references are built here from the two ligands' own
+and torsions that touch a unique-B atom, less those the dummy-atom rules remove: extra junction
+angles and torsions, :mod:`fepflow.hybrid.dummies`), and at lambda = 1 the real state B (ligand B in
+the same environment) plus A's kept dummy valence. The references are built here from the two ligands' own
 systems (published FreeSolv GAFF parameters through tleap), not from the hybrid code.
 """
 
@@ -23,8 +24,9 @@ from fepflow.hybrid import LAMBDA_PARAMETERS, build_hybrid, hybrid_positions, la
 from fepflow.mapping import map_ligands
 from fepflow.models import SmallMoleculeComponent
 
-PAIRS = [("ethane", "methanol"), ("toluene", "phenol"), ("benzene", "toluene")]
+PAIRS = [("ethane", "methanol"), ("methane", "ethane"), ("toluene", "phenol"), ("benzene", "toluene")]
 SMILES = {
+    "methane": "C",
     "ethane": "CC",
     "methanol": "CO",
     "toluene": "Cc1ccccc1",
@@ -58,8 +60,25 @@ def energy(
     return float(e)
 
 
-def dummy_valence(ligand_system: openmm.System, unique: set[int]) -> openmm.System:
-    """The ligand's bonds, angles and torsions touching ``unique`` atoms; nothing else."""
+def canonical(term: tuple[int, ...]) -> tuple[int, ...]:
+    return min(tuple(term), tuple(term)[::-1])
+
+
+def removed_terms(hybrid, side: str, own: dict[int, int]) -> set[tuple[int, ...]]:  # type: ignore[no-untyped-def]
+    """The terms the hybrid removed from state ``side``'s dummies, in that system's own numbering."""
+    return {
+        canonical(tuple(own[h] for h in term))
+        for group in hybrid.dummy_groups
+        if group.side == side
+        for terms in group.removed.values()
+        for term in terms
+    }
+
+
+def dummy_valence(
+    ligand_system: openmm.System, unique: set[int], removed: set[tuple[int, ...]]
+) -> openmm.System:
+    """The ligand's bonds, angles and torsions touching ``unique`` atoms, less ``removed``; nothing else."""
     out = openmm.System()
     for i in range(ligand_system.getNumParticles()):
         out.addParticle(ligand_system.getParticleMass(i))
@@ -68,19 +87,19 @@ def dummy_valence(ligand_system: openmm.System, unique: set[int]) -> openmm.Syst
             new = openmm.HarmonicBondForce()
             for n in range(force.getNumBonds()):
                 i, j, r0, k = force.getBondParameters(n)
-                if {i, j} & unique:
+                if {i, j} & unique and canonical((i, j)) not in removed:
                     new.addBond(i, j, r0, k)
         elif isinstance(force, openmm.HarmonicAngleForce):
             new = openmm.HarmonicAngleForce()
             for n in range(force.getNumAngles()):
                 i, j, m, t0, k = force.getAngleParameters(n)
-                if {i, j, m} & unique:
+                if {i, j, m} & unique and canonical((i, j, m)) not in removed:
                     new.addAngle(i, j, m, t0, k)
         elif isinstance(force, openmm.PeriodicTorsionForce):
             new = openmm.PeriodicTorsionForce()
             for n in range(force.getNumTorsions()):
                 i, j, m, q, per, phase, k = force.getTorsionParameters(n)
-                if {i, j, m, q} & unique:
+                if {i, j, m, q} & unique and canonical((i, j, m, q)) not in removed:
                     new.addTorsion(i, j, m, q, per, phase, k)
         else:
             continue
@@ -186,12 +205,15 @@ def check_end_states(system_a, n_lig_a, pos_a, box, name_a, name_b):  # type: ig
     x_b_lig = x[b_idx]
     unique_b_local = {j for j, h in enumerate(b_idx) if h in atoms.unique_b}
     unique_a_local = {i for i in range(n_lig_a) if i in atoms.unique_a}
+    removed_b = removed_terms(hybrid, "b", {h: j for j, h in enumerate(b_idx)})
+    removed_a = removed_terms(hybrid, "a", {i: i for i in range(atoms.n_a)})
+    assert removed_a or removed_b  # every pair here has a junction with redundant terms
     ref0 = energy(system_a, x[: atoms.n_a], box) + energy(
-        dummy_valence(vac_b.system, unique_b_local), x_b_lig
+        dummy_valence(vac_b.system, unique_b_local, removed_b), x_b_lig
     )
     real_b = replace_ligand(system_a, n_lig_a, vac_b.system)
     x_real_b = np.concatenate([x_b_lig, x[n_lig_a : atoms.n_a]])
-    vac_a_system = dummy_valence(system_a, unique_a_local)
+    vac_a_system = dummy_valence(system_a, unique_a_local, removed_a)
     ref1 = energy(real_b, x_real_b, box) + energy(vac_a_system, x[: atoms.n_a])
     # the hybrid samples without a dispersion correction; its coefficients give the end states' own
     lrc_a = dispersion_correction(system_a, set(), x[: atoms.n_a], box)

@@ -13,6 +13,7 @@ from rdkit.Chem import rdDistGeom
 from fepflow.hybrid import (
     HybridAtoms,
     HybridError,
+    HybridSystem,
     build_hybrid,
     default_windows,
     hybrid_positions,
@@ -83,8 +84,17 @@ def energy(system: openmm.System, x: np.ndarray, values: dict[str, float] | None
     return float(context.getState(getEnergy=True).getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole))
 
 
-def valence_touching(system: openmm.System, unique: set[int]) -> openmm.System:
-    """Only the bonds, angles and torsions that involve an atom of ``unique``."""
+def canonical(term: tuple[int, ...]) -> tuple[int, ...]:
+    return min(tuple(term), tuple(term)[::-1])
+
+
+def valence_touching(
+    system: openmm.System,
+    unique: set[int],
+    removed: set[tuple[int, ...]] = frozenset(),  # type: ignore[assignment]
+) -> openmm.System:
+    """Only the bonds, angles and torsions that involve an atom of ``unique``, less ``removed`` (atom
+    tuples in either direction)."""
     out = openmm.System()
     for i in range(system.getNumParticles()):
         out.addParticle(system.getParticleMass(i))
@@ -93,19 +103,19 @@ def valence_touching(system: openmm.System, unique: set[int]) -> openmm.System:
             new = openmm.HarmonicBondForce()
             for n in range(force.getNumBonds()):
                 p = force.getBondParameters(n)
-                if set(p[:2]) & unique:
+                if set(p[:2]) & unique and canonical(p[:2]) not in removed:
                     new.addBond(*p)
         elif isinstance(force, openmm.HarmonicAngleForce):
             new = openmm.HarmonicAngleForce()
             for n in range(force.getNumAngles()):
                 p = force.getAngleParameters(n)
-                if set(p[:3]) & unique:
+                if set(p[:3]) & unique and canonical(p[:3]) not in removed:
                     new.addAngle(*p)
         elif isinstance(force, openmm.PeriodicTorsionForce):
             new = openmm.PeriodicTorsionForce()
             for n in range(force.getNumTorsions()):
                 p = force.getTorsionParameters(n)
-                if set(p[:4]) & unique:
+                if set(p[:4]) & unique and canonical(p[:4]) not in removed:
                     new.addTorsion(*p)
         else:
             continue
@@ -113,9 +123,27 @@ def valence_touching(system: openmm.System, unique: set[int]) -> openmm.System:
     return out
 
 
+def removed_terms(hybrid: HybridSystem, side: str, own: dict[int, int]) -> set[tuple[int, ...]]:
+    """The terms the hybrid removed from state ``side``'s dummies, in that ligand's own atom numbers."""
+    return {
+        canonical(tuple(own[h] for h in term))
+        for group in hybrid.dummy_groups
+        if group.side == side
+        for terms in group.removed.values()
+        for term in terms
+    }
+
+
 @pytest.mark.parametrize(
     ("smiles_a", "smiles_b"),
-    [("CC", "CO"), ("Cc1ccccc1", "Oc1ccccc1"), ("c1ccccc1", "Cc1ccccc1"), ("CCCl", "CCO"), ("CO", "CO")],
+    [
+        ("CC", "CO"),
+        ("C", "CC"),
+        ("Cc1ccccc1", "Oc1ccccc1"),
+        ("c1ccccc1", "Cc1ccccc1"),
+        ("CCCl", "CCO"),
+        ("CO", "CO"),
+    ],
 )
 def test_end_states_equal_the_real_molecules(smiles_a: str, smiles_b: str) -> None:
     a, b = SmallMoleculeComponent.from_smiles(smiles_a), SmallMoleculeComponent.from_smiles(smiles_b)
@@ -130,8 +158,11 @@ def test_end_states_equal_the_real_molecules(smiles_a: str, smiles_b: str) -> No
     unique_a = set(atoms.unique_a)
     e0 = energy(hybrid.system, x, lambda_values(0.0))
     e1 = energy(hybrid.system, x, lambda_values(1.0))
-    ref0 = energy(sys_a, x[: atoms.n_a]) + energy(valence_touching(sys_b, unique_b), x[b_idx])
-    ref1 = energy(sys_b, x[b_idx]) + energy(valence_touching(sys_a, unique_a), x[: atoms.n_a])
+    # the dummies' removed terms are absent at the end state where they are dummies, and nothing else
+    removed_b = removed_terms(hybrid, "b", {h: j for j, h in enumerate(b_idx)})
+    removed_a = removed_terms(hybrid, "a", {i: i for i in range(atoms.n_a)})
+    ref0 = energy(sys_a, x[: atoms.n_a]) + energy(valence_touching(sys_b, unique_b, removed_b), x[b_idx])
+    ref1 = energy(sys_b, x[b_idx]) + energy(valence_touching(sys_a, unique_a, removed_a), x[: atoms.n_a])
     assert e0 == pytest.approx(ref0, abs=1e-6)
     assert e1 == pytest.approx(ref1, abs=1e-6)
     if atoms.unique_a or atoms.unique_b:
@@ -202,3 +233,96 @@ def test_unsupported_forces_are_refused() -> None:
     sys_a.addForce(openmm.GBSAOBCForce())
     with pytest.raises(HybridError, match="GBSAOBCForce"):
         build_hybrid(sys_a, range(8), toy_system(a)[0], [(0, 0)])
+
+
+def toy_hybrid(smiles_a: str, smiles_b: str) -> tuple[HybridSystem, openmm.System, openmm.System, np.ndarray]:
+    a, b = SmallMoleculeComponent.from_smiles(smiles_a), SmallMoleculeComponent.from_smiles(smiles_b)
+    sys_a, x_a = toy_system(a)
+    sys_b, x_b = toy_system(b)
+    hybrid = build_hybrid(sys_a, range(sys_a.getNumParticles()), sys_b, map_ligands(a, b).pairs)
+    return hybrid, sys_a, sys_b, hybrid_positions(x_a, x_b, hybrid.atoms)
+
+
+# (state, group size, junction's physical neighbours kept as angle partners, kept bonds / angles /
+# torsion quadruples, removed bonds / angles / torsion quadruples). The toy force field has every
+# angle and every proper torsion (two periodic terms each), as GAFF does.
+DUMMY_COUNTS = {
+    # ethane's second CH3 (dummy in methanol) on the carbon with three physical H: two of the three
+    # C-C-H angles, one H-C-C-H torsion of nine; methanol's OH: two of three O-C-H angles, one of
+    # three H-O-C-H torsions
+    ("CC", "CO"): [("a", 4, 2, (4, 8, 1), (0, 1, 8)), ("b", 2, 2, (2, 3, 1), (0, 1, 2))],
+    # methane's fourth H (dummy in ethane): two of three H-C-H angles; ethane's dummy CH3 as above
+    ("C", "CC"): [("a", 1, 2, (1, 2, 0), (0, 1, 0)), ("b", 4, 2, (4, 8, 1), (0, 1, 8))],
+    # benzene's H at the ipso carbon and toluene's CH3: both ring angles (a dual junction), one torsion
+    # into the ring (X-ipso-ortho-meta); the other ring torsions and the CH3 rotor torsions go
+    ("c1ccccc1", "Cc1ccccc1"): [("a", 1, 2, (1, 2, 1), (0, 0, 3)), ("b", 4, 2, (4, 8, 1), (0, 0, 9))],
+}
+
+
+@pytest.mark.parametrize(("smiles_a", "smiles_b"), list(DUMMY_COUNTS))
+def test_dummy_groups_keep_one_bond_two_angles_one_torsion(smiles_a: str, smiles_b: str) -> None:
+    hybrid, *_ = toy_hybrid(smiles_a, smiles_b)
+    found = [
+        (
+            g.side,
+            len(g.atoms),
+            len(g.angle_partners),
+            tuple(len(g.kept[k]) for k in ("bond", "angle", "torsion")),
+            tuple(len(g.removed[k]) for k in ("bond", "angle", "torsion")),
+        )
+        for g in hybrid.dummy_groups
+    ]
+    assert found == DUMMY_COUNTS[(smiles_a, smiles_b)]
+    for group in hybrid.dummy_groups:
+        (root,) = group.roots
+        spanning_angles = [t for t in group.kept["angle"] if set(t) - set(group.atoms) - {group.junction}]
+        assert sorted(spanning_angles) == sorted(
+            min((root, group.junction, p), (p, group.junction, root)) for p in group.angle_partners
+        )
+        assert len(group.torsions) == len(group.kept["torsion"]) <= 1  # methane has no torsion
+        assert {min(t, t[::-1]) for t in group.torsions} == group.kept["torsion"]
+        # nothing within the group and its junction atom is removed
+        inner = set(group.atoms) | {group.junction}
+        assert not [t for terms in group.removed.values() for t in terms if set(t) <= inner]
+
+
+def frame(hybrid: HybridSystem, side: str) -> set[int]:
+    """The physical atoms the kept dummy terms of state ``side``'s groups touch."""
+    out: set[int] = set()
+    for group in hybrid.dummy_groups:
+        if group.side == side:
+            out |= {group.junction, *group.angle_partners}
+            out |= {i for t in group.torsions for i in t} - set(group.atoms)
+    return out
+
+
+@pytest.mark.parametrize(("smiles_a", "smiles_b"), list(DUMMY_COUNTS))
+def test_dummy_energy_ignores_physical_atoms_outside_the_attachment(smiles_a: str, smiles_b: str) -> None:
+    """At each end state, hybrid energy minus the real molecule's is the dummies' kept valence; moving
+    every physical atom but the junction and its chosen partners leaves it unchanged (to 1e-9
+    kJ/mol), while the terms the rules removed would have changed (by more than 0.1 kJ/mol)."""
+    hybrid, sys_a, sys_b, x = toy_hybrid(smiles_a, smiles_b)
+    atoms = hybrid.atoms
+    b_idx = atoms.state_b_ligand()
+    rng = np.random.default_rng(7)
+    for lam, side, real, real_x in ((0.0, "b", sys_a, list(range(atoms.n_a))), (1.0, "a", sys_b, b_idx)):
+        dummies = atoms.unique_b if side == "b" else atoms.unique_a
+        moved = [h for h in range(atoms.n_hybrid) if h not in dummies and h not in frame(hybrid, side)]
+        y = x.copy()
+        y[moved] += rng.normal(scale=0.03, size=(len(moved), 3))
+
+        def dummy_energy(z: np.ndarray, lam: float = lam, real=real, real_x=real_x) -> float:  # type: ignore[no-untyped-def]
+            return energy(hybrid.system, z, lambda_values(lam)) - energy(real, z[real_x])
+
+        assert dummy_energy(y) == pytest.approx(dummy_energy(x), abs=1e-9)
+        own = {h: j for j, h in enumerate(b_idx)} if side == "b" else {i: i for i in range(atoms.n_a)}
+        system = sys_b if side == "b" else sys_a
+        removed = removed_terms(hybrid, side, own)
+        only_removed = valence_touching(system, {own[h] for h in dummies})
+        kept = valence_touching(system, {own[h] for h in dummies}, removed)
+        ligand = b_idx if side == "b" else list(range(atoms.n_a))
+
+        def removed_energy(z: np.ndarray, ligand=ligand, only_removed=only_removed, kept=kept) -> float:  # type: ignore[no-untyped-def]
+            return energy(only_removed, z[ligand]) - energy(kept, z[ligand])
+
+        assert abs(removed_energy(y) - removed_energy(x)) > 0.1
