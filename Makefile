@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install dev stop demo demo-relative test test-unit validate lint bench up-dev down-dev clean
+.PHONY: help install dev stop demo demo-relative test test-unit validate lint bench up-dev down-dev test-compose .env clean
 
 help:  ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,16 +53,31 @@ bench: $(STAMP)  ## benchmarks (they print figures and ratios; they never fail t
 	$(BIN)/python bench/sampler_efficiency.py
 	$(BIN)/python bench/hub_throughput.py
 
+# The signing key compose needs, written once and checked every time: no Python needed, and a missing,
+# empty or short key (an earlier failed write) is replaced instead of being handed to compose.
 .env:
-	@echo "FEPFLOW_AUTH_SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(48))')" > .env
-	@echo "wrote .env with a random FEPFLOW_AUTH_SECRET_KEY (keep it out of version control)"
+	@if ! grep -Eq '^FEPFLOW_AUTH_SECRET_KEY=[A-Za-z0-9_-]{32,}$$' .env 2>/dev/null; then \
+	  key="$$(head -c 48 /dev/urandom | base64 | tr -d '\n+/=')"; \
+	  test $${#key} -ge 32 || { echo "could not make a random key" >&2; exit 1; }; \
+	  { grep -v '^FEPFLOW_AUTH_SECRET_KEY=' .env 2>/dev/null || true; echo "FEPFLOW_AUTH_SECRET_KEY=$$key"; } > .env.tmp \
+	  && mv .env.tmp .env && chmod 600 .env; \
+	  echo "wrote a random FEPFLOW_AUTH_SECRET_KEY into .env (keep it out of version control)"; \
+	fi
 
-up-dev: .env  ## the full stack in docker compose (Postgres, MongoDB, S3, Dagster, hub); add PROFILE=gpu for the GPU worker
-	docker compose $(if $(PROFILE),--profile $(PROFILE)) up -d --build
-	@echo "Dagit: http://localhost:3000   hub: http://localhost:8000/docs   stop: make down-dev"
+COMPOSE = $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo docker-compose)
+
+# PROFILE=gpu (or cpu) adds a celery worker, so simulations go to it instead of the daemon's run workers
+up-dev: .env  ## the full stack in docker compose (Postgres, MongoDB, S3, Dagster, hub); PROFILE=gpu adds the GPU worker
+	FEPFLOW_ORCHESTRATOR_EXECUTOR=$${FEPFLOW_ORCHESTRATOR_EXECUTOR:-$(if $(filter gpu cpu,$(PROFILE)),celery,in_process)} \
+	  $(COMPOSE) $(addprefix --profile ,$(PROFILE)) up -d --build
+	@echo "Dagit (read-only): http://localhost:3000   hub: http://localhost:8000/docs   stop: make down-dev"
+	@echo "first user: $(COMPOSE) exec api fepflow admin add-user NAME --scope 'ORG-*-*'"
 
 down-dev:  ## stop the compose stack (volumes are kept)
-	docker compose --profile gpu --profile cpu down
+	$(COMPOSE) --profile gpu --profile cpu --profile operator down
+
+test-compose: $(STAMP)  ## build the image, start the compose stack, submit through the hub, download the result (needs dockerd)
+	deploy/ci/test-compose.sh
 
 clean:  ## remove the embedded stack's data (.fepflow) after stopping it
 	@$(MAKE) --no-print-directory stop
