@@ -252,10 +252,62 @@ def test_service_commands(services: dict[str, dict[str, Any]]) -> None:
 
 def test_published_ports_default_to_loopback(services: dict[str, dict[str, Any]]) -> None:
     published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
-    assert set(published) == {"webserver", "api"}, published
+    # the hub, the read-only Dagster UI and S3 (presigned downloads); the writable UI on loopback only
+    assert set(published) == {"webserver", "api", "s3", "webserver-operator"}, published
     for name, ports in published.items():
         for port in ports:
-            assert str(port).startswith("${FEPFLOW_BIND_ADDRESS:-127.0.0.1}:"), (name, port)
+            loopback = "127.0.0.1:" if name == "webserver-operator" else "${FEPFLOW_BIND_ADDRESS:-127.0.0.1}:"
+            assert str(port).startswith(loopback), (name, port)
+
+
+def test_dagit_is_read_only_except_for_operators_on_loopback(services: dict[str, dict[str, Any]]) -> None:
+    assert "--read-only" in _command(services["webserver"])
+    operator = services["webserver-operator"]
+    assert "--read-only" not in _command(operator) and operator["profiles"] == ["operator"]
+    assert _env(operator) == _env(services["webserver"])
+
+
+def test_dagster_yaml_is_mounted_not_only_baked(services: dict[str, dict[str, Any]]) -> None:
+    for name in ("webserver", "webserver-operator", "daemon", "worker", "worker-cpu"):
+        assert "./dagster.yaml:/opt/dagster/home/dagster.yaml:ro" in services[name]["volumes"], name
+
+
+def test_presigned_urls_name_the_published_s3_port(services: dict[str, dict[str, Any]]) -> None:
+    env = _env(services["api"])
+    assert env["FEPFLOW_OBJECTS_S3_PUBLIC_ENDPOINT_URL"] == "${FEPFLOW_S3_PUBLIC_URL:-http://localhost:8333}"
+    assert services["s3"]["ports"] == ["${FEPFLOW_BIND_ADDRESS:-127.0.0.1}:${FEPFLOW_S3_PORT:-8333}:8333"]
+
+
+def test_ci_override_replaces_every_third_party_image(
+    root: Path, services: dict[str, dict[str, Any]]
+) -> None:
+    text = (root / "docker-compose.ci.yml").read_text()
+    override = yaml.safe_load(text)["services"]
+    third_party = {name for name, s in services.items() if "build" not in s}
+    assert third_party == {"postgres", "mongodb", "s3", "redis"}
+    for name in third_party:
+        assert override[name]["image"] == "${FEPFLOW_CI_SERVICES_IMAGE:-fepflow-ci-services:latest}", name
+        assert override[name]["healthcheck"]["test"] == ["CMD", "fepflow-ci-service", "health", name]
+        assert services[name]["image"].split(":")[0] in text  # the override says what it stands in for
+    # the wire server runs without authentication: every app service gets a URL without credentials
+    for name in APP_SERVICES | {"webserver-operator", "worker-cpu"}:
+        assert override[name]["environment"]["FEPFLOW_MONGO_URL"] == "mongodb://mongodb:27017/", name
+
+
+def test_env_target_replaces_an_empty_key_and_keeps_a_good_one(root: Path, tmp_path: Path) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    (tmp_path / "Makefile").write_text((root / "Makefile").read_text())
+    env = tmp_path / ".env"
+    env.write_text("FEPFLOW_AUTH_SECRET_KEY=\nOTHER=1\n")  # what a failed write used to leave
+    run = subprocess.run(["make", "-s", ".env"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert "wrote a random" in run.stdout
+    lines = env.read_text().splitlines()
+    assert "OTHER=1" in lines
+    (key,) = [line for line in lines if line.startswith("FEPFLOW_AUTH_SECRET_KEY=")]
+    assert len(key.split("=", 1)[1]) >= 32
+    again = subprocess.run(["make", "-s", ".env"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert again.stdout == "" and key in env.read_text().splitlines()
 
 
 def test_dagster_yaml_uses_postgres_psycopg2(root: Path) -> None:
