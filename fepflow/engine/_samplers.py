@@ -9,6 +9,7 @@ unchanged openmmtools one, so any openmmtools analyzer can read it.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -166,8 +167,77 @@ class _Instrumented(_SamplerBase):
             self._timed("snapshots", lambda: on_checkpoint(iteration))
 
 
+PYTHON_MIXING_MAX_REPLICAS = 16
+"""Up to this many replicas, 'swap-all' mixing runs :func:`swap_all` (n³ attempts, a few ms in
+Python) instead of openmmtools' numba kernel, whose compilation costs about 2.5 s in every process
+that samples: more than a whole short leg's exchanges."""
+
+
+def swap_all(
+    replica_states: np.ndarray,
+    energies: np.ndarray,
+    n_accepted: np.ndarray,
+    n_proposed: np.ndarray,
+    n_attempts: int,
+    rng: Any = np.random,
+) -> None:
+    """Metropolis swaps between random pairs of replicas, in place (openmmtools' 'swap-all' scheme).
+
+    Parameters
+    ----------
+    replica_states : numpy.ndarray of int, shape (n_replicas,)
+        The state of each replica; updated.
+    energies : numpy.ndarray, shape (n_replicas, n_states)
+        Reduced potential of each replica at each state.
+    n_accepted, n_proposed : numpy.ndarray, shape (n_states, n_states)
+        Swap statistics by state pair; incremented (both directions, as openmmtools does).
+    n_attempts : int
+        Swaps to attempt.
+    rng : numpy random generator or module
+        Source of ``integers``/``randint`` and ``random``/``rand``.
+    """
+    n = len(replica_states)
+    draw = getattr(rng, "integers", None) or rng.randint
+    uniform = getattr(rng, "random", None) or rng.rand
+    pairs = draw(0, n, size=(n_attempts, 2)).tolist()
+    thresholds = uniform(n_attempts).tolist()
+    u = energies.tolist()
+    states = [int(x) for x in replica_states]
+    accepted: dict[tuple[int, int], int] = {}
+    proposed: dict[tuple[int, int], int] = {}
+    for (i, j), threshold in zip(pairs, thresholds, strict=True):
+        si, sj = states[i], states[j]
+        log_p = u[i][si] + u[j][sj] - u[i][sj] - u[j][si]
+        proposed[si, sj] = proposed.get((si, sj), 0) + 1
+        if log_p >= 0.0 or threshold < math.exp(log_p):
+            states[i], states[j] = sj, si
+            accepted[si, sj] = accepted.get((si, sj), 0) + 1
+    replica_states[:] = states
+    for counts, matrix in ((proposed, n_proposed), (accepted, n_accepted)):
+        for (si, sj), count in counts.items():
+            matrix[si, sj] += count
+            matrix[sj, si] += count
+
+
 class RepexSampler(_Instrumented, multistate.ReplicaExchangeSampler):
     """Hamiltonian replica exchange (Gibbs 'swap-all' mixing)."""
+
+    def _mix_replicas(self) -> Any:
+        if self.replica_mixing_scheme != "swap-all" or self.n_replicas > PYTHON_MIXING_MAX_REPLICAS:
+            return super()._mix_replicas()
+        return self._timed("mixing", self._swap_all_in_python)
+
+    def _swap_all_in_python(self) -> Any:
+        self._n_accepted_matrix[:, :] = 0
+        self._n_proposed_matrix[:, :] = 0
+        swap_all(
+            self._replica_thermodynamic_states,
+            np.asarray(self._energy_thermodynamic_states),
+            self._n_accepted_matrix,
+            self._n_proposed_matrix,
+            self.n_replicas**3,
+        )
+        return self._replica_thermodynamic_states
 
 
 class IndependentSampler(_Instrumented, multistate.MultiStateSampler):

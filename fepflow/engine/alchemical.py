@@ -14,6 +14,10 @@ Choices made here, and why:
   are softened (validated below).
 - **Sterics are decoupled** (ligand-environment LJ goes, intra-ligand LJ stays) with the
   Beutler softcore (alpha = 0.5, a = b = 1, c = 6).
+- **A molecule alone** (vacuum, or implicit solvent: every particle is the ligand, no periodic box)
+  skips openmmtools' factory: its custom forces cost about 100 x the plain ones there (1.45 ms
+  against 14 us per step for toluene in OBC2 on Reference) and do nothing that scaled charges do not
+  (see :mod:`fepflow.engine.isolated`: the same end states, plain forces).
 - **Dispersion correction of the alchemical region is kept** (``disable_alchemical_dispersion_correction
   =False``): state 0 then equals the original system's energy and the decoupled state has no
   ligand LRC. Set ``disable_dispersion_correction=True`` to trade that for speed on systems where
@@ -31,6 +35,7 @@ import openmm
 from openmm import unit
 
 from fepflow.engine.errors import ScheduleError
+from fepflow.engine.isolated import isolated_molecule, isolated_states
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +55,10 @@ class AlchemicalStates:
     ----------
     system : openmm.System
         The alchemically modified System (with a barostat when the states have a pressure).
-    states : list of openmmtools.states.CompoundThermodynamicState
-        ``states[0]`` fully coupled, ``states[-1]`` fully decoupled.
+    states : list of openmmtools.states.ThermodynamicState
+        ``states[0]`` fully coupled, ``states[-1]`` fully decoupled: ``CompoundThermodynamicState``
+        with openmmtools' alchemical forces, or, for a molecule alone, plain states with scaled
+        charges (:mod:`fepflow.engine.isolated`; ``system`` is then state 0's, the original).
     ligand_atoms : tuple of int
         The alchemical region.
     """
@@ -112,6 +119,7 @@ def build_alchemical_states(
     pressure_bar: float | None = None,
     *,
     disable_dispersion_correction: bool = False,
+    plain_forces_when_isolated: bool = True,
 ) -> AlchemicalStates:
     """Build the alchemical System and its lambda states.
 
@@ -131,6 +139,10 @@ def build_alchemical_states(
         its barostat's pressure if it has one, NVT otherwise.
     disable_dispersion_correction : bool
         Drop the long-range dispersion correction of the alchemical sterics (faster, inexact ends).
+    plain_forces_when_isolated : bool
+        For a molecule alone (every particle alchemical, no periodic box, plain forces), build the
+        states from scaled charges (:mod:`fepflow.engine.isolated`) instead of openmmtools' custom
+        forces: the same end states, about 100 x cheaper per step.
 
     Returns
     -------
@@ -149,6 +161,9 @@ def build_alchemical_states(
         )
     if temperature_K <= 0:
         raise ScheduleError(f"temperature must be positive, got {temperature_K} K")
+    if plain_forces_when_isolated and pressure_bar is None and isolated_molecule(system, atoms):
+        plain = isolated_states(system, electrostatics, temperature_K)
+        return AlchemicalStates(system=plain[0].system, states=plain, ligand_atoms=atoms)
 
     reference = copy.deepcopy(system)
     if pressure_bar is not None and not has_barostat(reference):

@@ -8,6 +8,10 @@ Run length is idempotent: a call asks for ``production_iterations + extend_itera
 in total. Whatever the storage already holds counts towards it, so a run killed at any moment
 and called again with the same arguments ends with exactly that many iterations; a finished run
 called with ``extend_iterations=N`` gains N more.
+
+Sampling until precise: with a ``stop_check`` (:mod:`fepflow.engine.stopping`) the run is asked at
+every checkpoint whether it may stop, and ``production_iterations`` is its maximum. A run that
+stopped early counts extensions from where it stopped; extensions run their length.
 """
 
 from __future__ import annotations
@@ -37,11 +41,13 @@ from fepflow.engine.config import SamplerConfig
 from fepflow.engine.equilibration import prepare_start
 from fepflow.engine.errors import SimulationError, StorageError
 from fepflow.engine.platforms import PlatformChoice
+from fepflow.engine.stopping import EARLY_STOP_KEY, STOP_KEY, Stop, StopCheck
 from fepflow.engine.storage import (
     ReducedEnergies,
     quiet_openmmtools_loggers,
     read_last_iteration,
     read_reduced_energies,
+    reduced_energies_from,
     storage_exists,
     storage_files,
 )
@@ -74,10 +80,21 @@ class SamplingOutcome:
     io_s: float
     ns_per_day: float
     timings: dict[str, float] = field(default_factory=dict)
+    stop_reason: str = "length"
+    stop_detail: str = ""
 
     def reduced_energies(self) -> ReducedEnergies:
         """Read the reduced energy matrix of the whole run from storage."""
         return read_reduced_energies(self.storage_path)
+
+    def stopping(self) -> dict[str, object]:
+        """Why the run ended where it did, for a leg's summary: ``stop_reason`` (see
+        :class:`fepflow.engine.stopping.Stop`), ``stop_detail`` and ``stopped_at_iteration``."""
+        return {
+            "stop_reason": self.stop_reason,
+            "stop_detail": self.stop_detail,
+            "stopped_at_iteration": self.n_iterations,
+        }
 
 
 def run_multistate(
@@ -90,6 +107,7 @@ def run_multistate(
     box_vectors: Any = None,
     extend_iterations: int = 0,
     progress: Callable[[int, int], None] | None = None,
+    stop_check: StopCheck | None = None,
 ) -> SamplingOutcome:
     """Run (or resume, or extend) a multistate simulation with one replica per state.
 
@@ -112,6 +130,9 @@ def run_multistate(
         Iterations wanted beyond ``config.production_iterations``.
     progress : callable, optional
         Called as ``progress(iteration, total)`` after each iteration is written.
+    stop_check : callable, optional
+        Asked at every checkpoint (with the reduced energies so far) whether the run may stop
+        before ``production_iterations``, which is then its maximum; not asked during extensions.
 
     Returns
     -------
@@ -136,11 +157,14 @@ def run_multistate(
         raise ValueError("a multistate run needs at least two states")
     began = time.perf_counter()
     storage_path = Path(storage_path)
-    target = config.production_iterations + extend_iterations
-    callbacks = _Callbacks(platform_choice, target, progress, functools.partial(take_snapshot, storage_path))
     sidecar = read_sidecar(storage_path)
     if sidecar is None and (storage_exists(storage_path) or snapshot_root(storage_path).exists()):
         remove_storage(storage_path)
+    stopped_early = (sidecar or {}).get(EARLY_STOP_KEY)
+    base = int(stopped_early) if stopped_early is not None else config.production_iterations
+    target = base + extend_iterations
+    check = stop_check if extend_iterations == 0 and stopped_early is None else None
+    callbacks = _Callbacks(platform_choice, target, progress, functools.partial(take_snapshot, storage_path))
     if sidecar is not None:
         opened = _resume(storage_path, sidecar, len(states), config, callbacks)
         if opened is None:
@@ -148,7 +172,7 @@ def run_multistate(
             return _outcome(storage_path, len(states), platform_choice, config, began)
     else:
         opened = _create(states, positions, box_vectors, storage_path, config, callbacks)
-    sampled = _sample(opened, storage_path, target)
+    sampled = _sample(opened, storage_path, target, check, extension=extend_iterations > 0)
     return _outcome(storage_path, len(states), platform_choice, config, began, opened, sampled)
 
 
@@ -281,41 +305,95 @@ def _create(
     )
 
 
-def _sample(opened: _Opened, storage_path: Path, target: int) -> tuple[int, float, dict[str, float]]:
-    """Run ``opened`` up to ``target`` iterations and close it: iterations run, seconds, timings."""
+@dataclass(frozen=True)
+class _Sampled:
+    """What :func:`_sample` did."""
+
+    iterations_run: int
+    sampling_s: float
+    timings: dict[str, float]
+    stop: Stop
+
+
+def _sample(
+    opened: _Opened, storage_path: Path, target: int, check: StopCheck | None, *, extension: bool
+) -> _Sampled:
+    """Run ``opened`` up to ``target`` iterations (or until ``check`` says stop at a checkpoint),
+    record why it stopped in the sidecar, and close it."""
     from openmmtools.multistate.utils import SimulationNaNError
 
     sampler = opened.sampler
-    completed = False
+    sampled: _Sampled | None = None
     try:
         first = int(sampler.iteration)
-        if opened.resumed and first < opened.stored_iterations:
-            logger.warning(
-                "%s holds %d iterations but its last checkpoint is at iteration %d: iterations %d-%d "
-                "are run again (positions are only stored at checkpoints)",
-                storage_path,
-                opened.stored_iterations,
-                first,
-                first + 1,
-                opened.stored_iterations,
-            )
+        _warn_rerun(opened, storage_path, first)
         logger.info("sampling %s from iteration %d to %d", storage_path, first, target)
         sampler.fepflow_reset_timings()  # create() wrote iteration 0 outside the sampling phase
         sampling_began = time.perf_counter()
         try:
-            sampler.extend(target - first)
+            stop = _run_until(opened, storage_path, target, check, extension=extension)
         except SimulationNaNError as exc:  # openmmtools' own initial-energy check
             raise SimulationError(str(exc), state_index=None, iteration=int(sampler.iteration)) from exc
-        sampling_s = time.perf_counter() - sampling_began
-        iterations_run = int(sampler.iteration) - first
-        timings = dict(sampler.fepflow_timings)
-        completed = True
+        sampled = _Sampled(
+            iterations_run=int(sampler.iteration) - first,
+            sampling_s=time.perf_counter() - sampling_began,
+            timings=dict(sampler.fepflow_timings),
+            stop=stop,
+        )
     finally:
         opened.reporter.close()
         # Any failure leaves the files "unclean": the next call restores the last snapshot, which
         # passed the energy checks, instead of trusting iterations written after it.
-        mark_clean(storage_path, completed)
-    return iterations_run, sampling_s, timings
+        _mark_done(storage_path, sampled.stop if sampled is not None else None)
+    return sampled
+
+
+def _warn_rerun(opened: _Opened, storage_path: Path, first: int) -> None:
+    if opened.resumed and first < opened.stored_iterations:
+        logger.warning(
+            "%s holds %d iterations but its last checkpoint is at iteration %d: iterations %d-%d "
+            "are run again (positions are only stored at checkpoints)",
+            storage_path,
+            opened.stored_iterations,
+            first,
+            first + 1,
+            opened.stored_iterations,
+        )
+
+
+def _run_until(
+    opened: _Opened, storage_path: Path, target: int, check: StopCheck | None, *, extension: bool
+) -> Stop:
+    """Extend the sampler to ``target``, one checkpoint interval at a time when there is a check."""
+    sampler = opened.sampler
+    if check is None:
+        sampler.extend(target - int(sampler.iteration))
+        detail = f"ran the {target} iterations asked for"
+        return Stop("extension" if extension else "length", int(sampler.iteration), detail)
+    interval = int(opened.reporter.checkpoint_interval)
+    detail = "no check reached"
+    while int(sampler.iteration) < target:
+        iteration = int(sampler.iteration)
+        sampler.extend(min(target, (iteration // interval + 1) * interval) - iteration)
+        verdict = check(reduced_energies_from(opened.reporter, storage_path))
+        detail = verdict.detail
+        logger.info("%s at iteration %d: %s", storage_path, int(sampler.iteration), detail)
+        if verdict.stop:
+            return Stop("precision", int(sampler.iteration), detail)
+    return Stop("maximum", int(sampler.iteration), f"reached the maximum of {target} iterations; {detail}")
+
+
+def _mark_done(storage_path: Path, stop: Stop | None) -> None:
+    """Mark the files clean and record how the call stopped; without a stop (it failed), unclean."""
+    if stop is None:
+        mark_clean(storage_path, False)
+        return
+    data = read_sidecar(storage_path) or {}
+    data["clean"] = True
+    data[STOP_KEY] = stop.to_dict()
+    if stop.reason == "precision":
+        data[EARLY_STOP_KEY] = stop.iteration
+    write_sidecar(storage_path, data)
 
 
 def _outcome(
@@ -325,19 +403,29 @@ def _outcome(
     config: SamplerConfig,
     began: float,
     opened: _Opened | None = None,
-    sampled: tuple[int, float, dict[str, float]] | None = None,
+    sampled: _Sampled | None = None,
 ) -> SamplingOutcome:
     """What a call did; without ``opened`` and ``sampled``, a stored run that already held every
     iteration asked for (nothing ran)."""
     resumed = opened is None or opened.resumed
     minimization_s = opened.minimization_s if opened is not None else 0.0
     equilibration_s = opened.equilibration_s if opened is not None else 0.0
-    iterations_run, sampling_s, timings = sampled if sampled is not None else (0, 0.0, {})
+    n_iterations = read_last_iteration(storage_path)
+    if sampled is not None:
+        iterations_run, sampling_s, timings, stop = (
+            sampled.iterations_run,
+            sampled.sampling_s,
+            sampled.timings,
+            sampled.stop,
+        )
+    else:
+        iterations_run, sampling_s, timings = 0, 0.0, {}
+        stop = Stop.from_dict((read_sidecar(storage_path) or {}).get(STOP_KEY), n_iterations)
     simulated_ns = n_states * iterations_run * config.steps_per_iteration * config.timestep_fs * 1e-6
     ns_per_day = simulated_ns / sampling_s * 86400.0 if iterations_run and sampling_s > 0 else 0.0
     return SamplingOutcome(
         storage_path=storage_path,
-        n_iterations=read_last_iteration(storage_path),
+        n_iterations=n_iterations,
         iterations_run=iterations_run,
         n_states=n_states,
         resumed=resumed,
@@ -352,4 +440,6 @@ def _outcome(
         io_s=timings.get("io", 0.0),
         ns_per_day=ns_per_day,
         timings=dict(timings),
+        stop_reason=stop.reason,
+        stop_detail=stop.detail,
     )

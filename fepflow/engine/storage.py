@@ -154,12 +154,18 @@ def read_reduced_energies(storage_path: Path) -> ReducedEnergies:
         No storage, or one with no sampled iteration, or replicas not one per state.
     """
     with open_reporter(Path(storage_path)) as reporter:
-        last = int(reporter.read_last_iteration(last_checkpoint=False))
-        if last < 1:
-            raise StorageError(f"{storage_path} holds no sampled iteration yet")
-        energies, _neighborhoods, _unsampled = reporter.read_energies()  # (iterations, replicas, states)
-        replica_states = np.asarray(reporter.read_replica_thermodynamic_states(), dtype=int)
-        n_accepted, n_proposed = reporter.read_mixing_statistics()
+        return reduced_energies_from(reporter, storage_path)
+
+
+def reduced_energies_from(reporter: Any, label: object) -> ReducedEnergies:
+    """:func:`read_reduced_energies` from an open ``MultiStateReporter`` (also one being written);
+    ``label`` names it in errors."""
+    last = int(reporter.read_last_iteration(last_checkpoint=False))
+    if last < 1:
+        raise StorageError(f"{label} holds no sampled iteration yet")
+    energies, _neighborhoods, _unsampled = reporter.read_energies()  # (iterations, replicas, states)
+    replica_states = np.asarray(reporter.read_replica_thermodynamic_states(), dtype=int)
+    n_accepted, n_proposed = reporter.read_mixing_statistics()
     energies = np.asarray(energies, dtype=np.float64)[: last + 1]
     replica_states = replica_states[: last + 1]
     n_iter, n_replicas, n_states = energies.shape

@@ -7,7 +7,7 @@ from fepflow.engine.sampling import SamplingOutcome, run_multistate
 from fepflow.protocols.absolute.settings import AbsoluteHydrationSettings
 from fepflow.protocols.base import Report, RunContext
 from fepflow.protocols.common.setup import SETUP_FOLDER, load_leg
-from fepflow.protocols.common.simulate import leg_platform, sampler_config
+from fepflow.protocols.common.simulate import leg_platform, precision_check, sampler_config
 
 
 def simulate_leg(
@@ -33,4 +33,5 @@ def simulate_leg(
         box_vectors=leg.box_vectors(),
         extend_iterations=run.extend_iterations,
         progress=progress,
+        stop_check=precision_check(settings.simulation, settings.thermo.temperature_K),
     )

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from fepflow.errors import ModelError
 
 MAX_ITERATIONS = 1_000_000
 """The most sampler (or minimiser, or checkpoint) iterations any run may ask for."""
@@ -62,6 +64,26 @@ class SimulationSettings(SettingsSection):
         "one, so keep production_iterations (and extensions) multiples of it",
     )
     sampler: Literal["replica-exchange", "independent"] = Field("replica-exchange", description="sampler")
+    target_error_kcal_mol: float | None = Field(
+        None,
+        gt=0,
+        le=100,
+        description="sample until precise: stop a leg at the first checkpoint where its MBAR uncertainty "
+        "is at most this (kcal/mol) and its forward and reverse halves agree; production_iterations is "
+        "then the maximum. None: always run production_iterations",
+    )
+    min_production_iterations: int = Field(
+        0, ge=0, le=MAX_ITERATIONS, description="with a target error: iterations every leg runs at least"
+    )
+
+    @model_validator(mode="after")
+    def _stopping(self) -> SimulationSettings:
+        if self.min_production_iterations > self.production_iterations:
+            raise ModelError(
+                f"min_production_iterations ({self.min_production_iterations}) exceeds production_iterations "
+                f"({self.production_iterations}), the maximum"
+            )
+        return self
 
     @property
     def ns_per_state(self) -> float:

@@ -11,7 +11,7 @@ from fepflow.engine.sampling import SamplingOutcome, run_multistate
 from fepflow.hybrid.states import hybrid_states
 from fepflow.protocols.base import Report, RunContext
 from fepflow.protocols.common.setup import SETUP_FOLDER, load_leg
-from fepflow.protocols.common.simulate import leg_platform, sampler_config
+from fepflow.protocols.common.simulate import leg_platform, precision_check, sampler_config
 from fepflow.protocols.relative.settings import RelativeSettings
 
 
@@ -50,4 +50,5 @@ def simulate_leg(
         box_vectors=box,
         extend_iterations=run.extend_iterations,
         progress=progress,
+        stop_check=precision_check(settings.simulation, settings.thermo.temperature_K),
     )
