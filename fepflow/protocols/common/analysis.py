@@ -62,6 +62,7 @@ def leg_summary(result: MBARResult, outcome: SamplingOutcome, temperature_K: flo
         resumed=outcome.resumed,
         sampling_s=outcome.sampling_s,
         energy_matrix_s=outcome.energy_matrix_s,
+        **outcome.stopping(),  # why sampling ended where it did (issue 16: sample until precise)
     )
 
 
