@@ -311,5 +311,5 @@ def allocate(
             projected = decision.worst_after
     finished = not decisions and in_flight == 0 and not stop.startswith(("target", "no candidate lowers"))
     return Allocation(
-        decisions, stop, worst, projected, done=finished, spent_s=sum(d.cost_s for d in decisions)
+        decisions, stop, worst, projected, done=finished, spent_s=float(sum(d.cost_s for d in decisions))
     )
