@@ -11,7 +11,6 @@ from fepflow.engine.config import SamplerConfig
 from fepflow.engine.platforms import PlatformChoice, choose_platform
 from fepflow.engine.reference import HarmonicReference, harmonic_oscillator_states
 from fepflow.engine.sampling import run_multistate
-from fepflow.errors import ModelError
 from fepflow.protocols.common.settings import SimulationSettings
 from fepflow.protocols.common.simulate import precision_check
 
@@ -89,8 +88,12 @@ def test_without_a_target_a_leg_runs_its_length(tmp_path: Path, reference, platf
     assert (out.stop_reason, out.n_iterations) == ("length", 20)
 
 
-def test_minimum_above_maximum_is_refused() -> None:
-    with pytest.raises((ModelError, ValueError), match="exceeds production_iterations"):
-        SimulationSettings(
-            target_error_kcal_mol=0.1, min_production_iterations=500, production_iterations=100
-        )
+def test_a_minimum_above_the_maximum_is_capped_at_the_maximum(tmp_path: Path, reference, platform) -> None:  # type: ignore[no-untyped-def]
+    settings = SimulationSettings(
+        target_error_kcal_mol=10.0, min_production_iterations=500, production_iterations=20
+    )
+    out = run_multistate(
+        reference.states, reference.positions, tmp_path / "leg.nc", _config(20), platform,
+        stop_check=precision_check(settings, TEMPERATURE_K),
+    )  # fmt: skip
+    assert (out.stop_reason, out.n_iterations) == ("precision", 20)

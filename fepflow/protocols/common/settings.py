@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from fepflow.errors import ModelError
+from pydantic import BaseModel, ConfigDict, Field
 
 MAX_ITERATIONS = 1_000_000
 """The most sampler (or minimiser, or checkpoint) iterations any run may ask for."""
@@ -73,17 +71,11 @@ class SimulationSettings(SettingsSection):
         "then the maximum. None: always run production_iterations",
     )
     min_production_iterations: int = Field(
-        0, ge=0, le=MAX_ITERATIONS, description="with a target error: iterations every leg runs at least"
+        0,
+        ge=0,
+        le=MAX_ITERATIONS,
+        description="with a target error: iterations every leg runs at least (capped at production_iterations)",
     )
-
-    @model_validator(mode="after")
-    def _stopping(self) -> SimulationSettings:
-        if self.min_production_iterations > self.production_iterations:
-            raise ModelError(
-                f"min_production_iterations ({self.min_production_iterations}) exceeds production_iterations "
-                f"({self.production_iterations}), the maximum"
-            )
-        return self
 
     @property
     def ns_per_state(self) -> float:

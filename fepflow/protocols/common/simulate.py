@@ -55,7 +55,7 @@ def precision_check(simulation: SimulationSettings, temperature_K: float) -> Sto
     target = simulation.target_error_kcal_mol
     if target is None:
         return None
-    minimum = max(simulation.min_production_iterations, 1)
+    minimum = max(1, min(simulation.min_production_iterations, simulation.production_iterations))
     kt = kT_kcal_per_mol(temperature_K)
 
     def check(energies: ReducedEnergies) -> Verdict:
