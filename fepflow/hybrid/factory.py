@@ -3,7 +3,8 @@
 ``system_a`` is ligand A in its environment (vacuum, or water and ions with PME), as built by
 :mod:`fepflow.chemistry`; ``system_b`` is ligand B alone (its vacuum system: only its parameters are
 read). The environment and its treatment (cutoffs, PME, dispersion correction, constraints) come
-from A. Implicit solvent (GB forces) is not supported.
+from A. In implicit solvent (GBSA-OBC2, :mod:`fepflow.hybrid.implicit`) both systems carry a
+``GBSAOBCForce`` (B's is read for its radii and scale factors).
 
 Masses: A's for A's particles, B's for the unique-B atoms (masses do not change configurational free
 energies). Constraints: A's, plus B's that involve a unique-B atom; a core bond constrained in both
@@ -20,6 +21,7 @@ import openmm
 
 from fepflow.hybrid.atoms import HybridAtoms, HybridError
 from fepflow.hybrid.dummies import DummyGroup, DummyRules
+from fepflow.hybrid.implicit import add_implicit
 from fepflow.hybrid.nonbonded import add_nonbonded
 from fepflow.hybrid.valence import add_angles, add_bonds, add_torsions, plain
 
@@ -30,6 +32,7 @@ _HANDLED = (
     openmm.HarmonicAngleForce,
     openmm.PeriodicTorsionForce,
     openmm.NonbondedForce,
+    openmm.GBSAOBCForce,
 )
 _COPIED = (openmm.CMMotionRemover, openmm.MonteCarloBarostat)
 
@@ -61,7 +64,7 @@ def _check_forces(system: openmm.System, label: str) -> None:
         if not isinstance(force, _HANDLED + _COPIED):
             raise HybridError(
                 f"system {label} has a {type(force).__name__}, which the hybrid topology does not handle "
-                "(vacuum and explicit solvent only; no implicit solvent)"
+                "(vacuum, explicit solvent, or GBSA-OBC2 implicit solvent)"
             )
 
 
@@ -120,6 +123,7 @@ def build_hybrid(
     add_torsions(hybrid, system_a, system_b, atoms, rules)
     rules.log()
     coefficients = add_nonbonded(hybrid, system_a, system_b, atoms, softcore_alpha)
+    add_implicit(hybrid, system_a, system_b, atoms)
     for force in system_a.getForces():
         if isinstance(force, _COPIED):
             hybrid.addForce(openmm.XmlSerializer.clone(force))

@@ -74,6 +74,19 @@ def toy_system(molecule: SmallMoleculeComponent) -> tuple[openmm.System, np.ndar
     return system, x
 
 
+GB = {"H": (0.12, 0.85), "C": (0.17, 0.72), "O": (0.15, 0.85), "Cl": (0.175, 0.80)}
+
+
+def with_gb(system: openmm.System, molecule: SmallMoleculeComponent) -> openmm.System:
+    """``system`` plus a GBSA-OBC2 force (its NonbondedForce's charges, made-up radii and scales)."""
+    nb = next(f for f in system.getForces() if isinstance(f, openmm.NonbondedForce))
+    gb = openmm.GBSAOBCForce()
+    for i, atom in enumerate(molecule.to_rdkit().GetAtoms()):
+        gb.addParticle(nb.getParticleParameters(i)[0], *GB[atom.GetSymbol()])
+    system.addForce(gb)
+    return system
+
+
 def energy(system: openmm.System, x: np.ndarray, values: dict[str, float] | None = None) -> float:
     context = openmm.Context(
         system, openmm.VerletIntegrator(0.001), openmm.Platform.getPlatformByName("Reference")
@@ -145,11 +158,16 @@ def removed_terms(hybrid: HybridSystem, side: str, own: dict[int, int]) -> set[t
         ("CO", "CO"),
     ],
 )
-def test_end_states_equal_the_real_molecules(smiles_a: str, smiles_b: str) -> None:
+@pytest.mark.parametrize("implicit", [False, True])
+def test_end_states_equal_the_real_molecules(smiles_a: str, smiles_b: str, implicit: bool) -> None:
+    """In vacuum and in GBSA-OBC2 (OpenMM's GBSAOBCForce in the real molecules, the hybrid's own
+    CustomGBForce): lambda 0 is A plus B's kept dummy valence, lambda 1 is B plus A's, to 1e-6 kJ/mol."""
     a, b = SmallMoleculeComponent.from_smiles(smiles_a), SmallMoleculeComponent.from_smiles(smiles_b)
     mapping = map_ligands(a, b)
     sys_a, x_a = toy_system(a)
     sys_b, x_b = toy_system(b)
+    if implicit:
+        sys_a, sys_b = with_gb(sys_a, a), with_gb(sys_b, b)
     hybrid = build_hybrid(sys_a, range(sys_a.getNumParticles()), sys_b, mapping.pairs)
     atoms = hybrid.atoms
     x = hybrid_positions(x_a, x_b, atoms)
@@ -230,9 +248,11 @@ def test_superpose_recovers_a_rigid_motion() -> None:
 def test_unsupported_forces_are_refused() -> None:
     a = SmallMoleculeComponent.from_smiles("CC")
     sys_a, _ = toy_system(a)
-    sys_a.addForce(openmm.GBSAOBCForce())
-    with pytest.raises(HybridError, match="GBSAOBCForce"):
+    sys_a.addForce(openmm.CustomExternalForce("x"))
+    with pytest.raises(HybridError, match="CustomExternalForce"):
         build_hybrid(sys_a, range(8), toy_system(a)[0], [(0, 0)])
+    with pytest.raises(HybridError, match="implicit solvent and the other is not"):
+        build_hybrid(with_gb(toy_system(a)[0], a), range(8), toy_system(a)[0], [(0, 0)])
 
 
 def toy_hybrid(smiles_a: str, smiles_b: str) -> tuple[HybridSystem, openmm.System, openmm.System, np.ndarray]:
