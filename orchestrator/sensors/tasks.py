@@ -28,6 +28,7 @@ from fepflow.runner import remove_orphans, requeue_stale
 from fepflow.settings import EngineSettings, OrchestratorSettings
 from fepflow.store.tasks import TaskQueue
 from orchestrator.jobs import SIMULATION_JOBS, simulate, simulate_celery, simulate_k8s
+from orchestrator.k8s import k8s_run
 from orchestrator.partitions import tasks_partitions
 from orchestrator.resources import IndexResource
 
@@ -47,11 +48,14 @@ def run_key(task: Task) -> str:
 
 
 def run_request(task: Task, job_name: str) -> RunRequest:
+    k8s = k8s_run(job_name)  # Kubernetes: the step pods' GPU and placement, the run pod's tag
     return RunRequest(
         run_key=run_key(task),
         partition_key=task.key,
         job_name=job_name,
+        run_config=k8s.run_config,
         tags={
+            **k8s.tags,
             "dagster/priority": str(task.priority),
             "fepflow/kind": "simulation",
             "fepflow/task": task.key,
