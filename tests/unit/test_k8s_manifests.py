@@ -155,5 +155,5 @@ def test_the_k8s_config_is_read_from_the_mounted_folder(
     tag = json.loads(k8s_run("simulate_k8s").tags[K8S_CONFIG_TAG])
     assert tag["container_config"]["resources"]["requests"]["cpu"] == "100m"
     (tmp_path / "k8s-run-pod.yaml").unlink()
-    with pytest.raises(FileNotFoundError, match="k8s-run-pod.yaml"):
+    with pytest.raises(FileNotFoundError, match=r"k8s-run-pod\.yaml"):
         k8s_run("simulate_k8s")
