@@ -20,15 +20,16 @@ from fepflow.planning.system_size import estimate_atoms
 from fepflow.settings import ApiSettings
 
 # sha256 of every preset's normalised settings as they were before the bounds (content keys of
-# transformations are made from these dumps, so they must not change)
+# transformations are made from these dumps, so they must not change); the fast presets changed on
+# purpose in issue 16 (sampling until precise, 2 ps iterations for the absolute one)
 PRESET_DIGESTS = {
-    ("absolute-hydration", "fast"): "5fb605887bcc",
+    ("absolute-hydration", "fast"): "fa3cc5a8dfb9",
     ("absolute-hydration", "production"): "86fee377ad5d",
     ("absolute-hydration", "smoke"): "d6813d71a1eb",
-    ("relative-binding", "fast"): "f32b3ee36214",
+    ("relative-binding", "fast"): "80c8bc2b0f47",
     ("relative-binding", "production"): "74d76c006684",
     ("relative-binding", "smoke"): "9848f95e70e2",
-    ("relative-hydration", "fast"): "f32b3ee36214",
+    ("relative-hydration", "fast"): "80c8bc2b0f47",
     ("relative-hydration", "production"): "74d76c006684",
     ("relative-hydration", "smoke"): "9848f95e70e2",
 }

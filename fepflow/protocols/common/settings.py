@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 MAX_ITERATIONS = 1_000_000
 """The most sampler (or minimiser, or checkpoint) iterations any run may ask for."""
@@ -76,6 +76,17 @@ class SimulationSettings(SettingsSection):
         le=MAX_ITERATIONS,
         description="with a target error: iterations every leg runs at least (capped at production_iterations)",
     )
+
+    @model_serializer(mode="wrap")
+    def _without_stopping_defaults(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Dump the stopping rule only when one is set: settings without one keep the content keys
+        they had before it existed."""
+        data: dict[str, Any] = handler(self)
+        if self.target_error_kcal_mol is None:
+            data.pop("target_error_kcal_mol", None)
+            if self.min_production_iterations == 0:
+                data.pop("min_production_iterations", None)
+        return data
 
     @property
     def ns_per_state(self) -> float:
