@@ -209,7 +209,12 @@ class ProteinComponent(KeyedModel):
 
 
 class SolventComponent(KeyedModel):
-    """Explicit solvent: water model and ions."""
+    """Explicit solvent: water model and ions.
+
+    The default, 0.15 M NaCl, is the physiological buffer binding free energies are measured in; a
+    hydration free energy is measured (and FreeSolv computed) in pure water, which
+    :meth:`pure_water` gives and the hydration planners use unless ions are asked for.
+    """
 
     name: str = Field("solvent", min_length=1, description="label shown to people")
     water_model: Literal["tip3p", "tip4pew", "spce", "opc"] = Field("tip3p", description="water model")
@@ -217,6 +222,11 @@ class SolventComponent(KeyedModel):
     negative_ion: Literal["Cl-"] = Field("Cl-", description="anion added to neutralise / salt")
     ion_concentration_molar: float = Field(0.15, ge=0, le=5, description="salt concentration, mol/L")
     neutralize: bool = Field(True, description="add counter-ions to make the box neutral")
+
+    @classmethod
+    def pure_water(cls, **fields: Any) -> SolventComponent:
+        """Water without salt (counter-ions only where the solute is charged): hydration's default."""
+        return cls(**{"ion_concentration_molar": 0.0, **fields})
 
 
 Component = SmallMoleculeComponent | ProteinComponent | SolventComponent

@@ -22,8 +22,11 @@ def absolute_network(
     name: str,
     protocol: str = "absolute-hydration",
     settings: dict[str, Any] | None = None,
+    solvent: SolventComponent | None = None,
 ) -> AlchemicalNetwork:
     """One transformation per ligand: the ligand in water -> the ligand decoupled (water alone).
+
+    The water is ``solvent``, by default pure water (no salt: FreeSolv's and experiment's conditions).
 
     Raises
     ------
@@ -37,7 +40,7 @@ def absolute_network(
         )
     if not ligands:
         raise PlanningError("no ligands given")
-    water = SolventComponent()
+    water = solvent or SolventComponent.pure_water()
     nodes: list[ChemicalSystem] = []
     edges = []
     for ligand in ligands:

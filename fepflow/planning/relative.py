@@ -214,7 +214,7 @@ def plan_network(
     protein : ProteinComponent, optional
         With a protein: complex and solvent legs (``relative-binding``); without: ``relative-hydration``.
     solvent : SolventComponent, optional
-        The solvent (default TIP3P, 0.15 M NaCl).
+        The solvent (default TIP3P; 0.15 M NaCl with a protein, pure water for relative hydration).
     settings : dict, optional
         Protocol settings stored on every transformation.
     mapping_options : MappingOptions, optional
@@ -228,7 +228,7 @@ def plan_network(
     """
     index = _check_names(ligands)
     chosen = _choose_edges(ligands, index, layout, reference, cycles, edges, mapping_options)
-    water = solvent or SolventComponent()
+    water = solvent or (SolventComponent() if protein is not None else SolventComponent.pure_water())
     solvated = [ChemicalSystem(name=lig.name, components={LIGAND: lig, "solvent": water}) for lig in ligands]
     complexes = (
         [

@@ -1,0 +1,40 @@
+"""Hydration runs in pure water (FreeSolv's and experiment's conditions); binding in 0.15 M NaCl."""
+
+from __future__ import annotations
+
+from fepflow.models import ProteinComponent, SmallMoleculeComponent, SolventComponent
+from fepflow.planning import plan_network
+from fepflow.planning.absolute import absolute_network
+
+PDB = "ATOM      1  CA  ALA A   1       0.000   0.000   0.000  1.00  0.00           C\n"
+
+
+def _salt(network: object) -> set[float]:
+    return {
+        c.ion_concentration_molar
+        for system in network.nodes  # type: ignore[attr-defined]
+        for c in system.components.values()
+        if isinstance(c, SolventComponent)
+    }
+
+
+def _ligands() -> list[SmallMoleculeComponent]:
+    return [
+        SmallMoleculeComponent.from_smiles(s, n)
+        for n, s in (("benzene", "c1ccccc1"), ("toluene", "Cc1ccccc1"))
+    ]
+
+
+def test_hydration_plans_pure_water_unless_ions_are_asked_for() -> None:
+    assert _salt(absolute_network(_ligands(), name="hyd")) == {0.0}
+    salted = SolventComponent(ion_concentration_molar=0.1)
+    assert _salt(absolute_network(_ligands(), name="hyd", solvent=salted)) == {0.1}
+    assert _salt(plan_network(_ligands(), edges=[("benzene", "toluene")])) == {0.0}
+    assert SolventComponent.pure_water().neutralize  # a charged solute still gets its counter-ions
+
+
+def test_binding_keeps_the_physiological_salt() -> None:
+    network = plan_network(
+        _ligands(), edges=[("benzene", "toluene")], protein=ProteinComponent.from_pdb(PDB, "toy")
+    )
+    assert _salt(network) == {0.15}
