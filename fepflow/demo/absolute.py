@@ -60,18 +60,38 @@ def _method(client: Client, results: NetworkResults, preset: str) -> str:
             summary = dict(repeats[0].get("summary") or {})
             break
     solvent = str(summary.get("solvent_model") or "unknown solvent model")
-    ns = summary.get("sampling_ns_per_state")
-    length = (
-        f"{float(ns):.2f} ns of sampling per state"
-        if isinstance(ns, int | float)
-        else "sampling length unknown"
-    )
+    length = _sampling_length(summary)
     advice = (
         " Trust the `production` preset (explicit TIP3P, ns per state) on a GPU."
         if preset != "production"
         else ""
     )
     return f"preset {preset}: {solvent}; GAFF2/AM1-BCC; {length}.{advice}"
+
+
+def _sampling_length(summary: dict[str, object]) -> str:
+    """How long each leg sampled per state (legs stop once precise), from a task's summary."""
+    settings, legs = summary.get("settings"), summary.get("legs")
+    simulation = settings.get("simulation") if isinstance(settings, dict) else None
+    ps_per_iteration = (
+        float(simulation.get("steps_per_iteration", 0)) * float(simulation.get("timestep_fs", 0)) / 1000.0
+        if isinstance(simulation, dict)
+        else 0.0
+    )
+    sampled = {
+        leg: int(values["n_iterations"]) * ps_per_iteration
+        for leg, values in (legs.items() if isinstance(legs, dict) else [])
+        if isinstance(values, dict) and isinstance(values.get("n_iterations"), int)
+    }
+    if not sampled or not ps_per_iteration:
+        ns = summary.get("sampling_ns_per_state")
+        return (
+            f"{float(ns):.2f} ns of sampling per state"
+            if isinstance(ns, int | float)
+            else "sampling length unknown"
+        )
+    legs_text = ", ".join(f"{leg} {ps:.0f} ps" for leg, ps in sampled.items())
+    return f"sampling per state ({legs_text} for the first molecule; each leg stops once precise)"
 
 
 def _table(rows: list[MoleculeRow], method: str) -> Table:
