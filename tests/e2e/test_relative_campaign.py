@@ -190,16 +190,22 @@ def check_estimate_asset(stack: Stack, network: str, estimates: NetworkEstimates
         index.close()
     hub = {lig.ligand: lig.dg_kcal_mol for lig in estimates.ligands}
     assert {lig.ligand: lig.dg_kcal_mol for lig in stored.ligands} == pytest.approx(hub, abs=1e-9)
+    # the asset stores each network's answer before its run records the materialization, so the
+    # latest materialization may still be an earlier run's (another network's) for a moment
     config = stack.stack.config
-    response = httpx.post(
-        f"http://{config.host}:{config.dagit_port}/graphql",
-        json={"query": ASSET_QUERY, "variables": {"key": {"path": ["network_estimates"]}}},
-        timeout=60,
-    )
-    response.raise_for_status()
-    (materialization,) = response.json()["data"]["assetOrError"]["assetMaterializations"]
-    tables = [m["mdStr"] for m in materialization["metadataEntries"] if m["label"] == "ligands"]
-    assert tables and all(name in tables[0] for name in hub), materialization
+    while True:
+        response = httpx.post(
+            f"http://{config.host}:{config.dagit_port}/graphql",
+            json={"query": ASSET_QUERY, "variables": {"key": {"path": ["network_estimates"]}}},
+            timeout=60,
+        )
+        response.raise_for_status()
+        (materialization,) = response.json()["data"]["assetOrError"]["assetMaterializations"]
+        tables = [m["mdStr"] for m in materialization["metadataEntries"] if m["label"] == "ligands"]
+        if tables and all(name in tables[0] for name in hub):
+            break
+        assert time.monotonic() < deadline, materialization
+        time.sleep(2.0)
 
 
 def read_cinnabar(text: str) -> tuple[dict[str, tuple[float, float]], list[tuple[str, str, float, float]]]:
