@@ -193,6 +193,7 @@ def check_estimate_asset(stack: Stack, network: str, estimates: NetworkEstimates
     # the asset stores each network's answer before its run records the materialization, so the
     # latest materialization may still be an earlier run's (another network's) for a moment
     config = stack.stack.config
+    deadline = max(deadline, time.monotonic() + 60.0)
     while True:
         response = httpx.post(
             f"http://{config.host}:{config.dagit_port}/graphql",
