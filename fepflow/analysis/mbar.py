@@ -8,7 +8,9 @@ The recipe follows openmmtools' ``MultiStateSamplerAnalyzer``:
 2. The post-equilibration iterations are subsampled every g (``subsample_correlated_data``); the
    same iterations are kept for every state.
 3. MBAR (pymbar 4) on the kept samples: ΔG = f_last - f_0 and its uncertainty, all in kT; the
-   overlap matrix. The state transition matrix comes from the replicas' state sequences.
+   overlap matrix. The state transition matrix comes from the replicas' state sequences, and with it
+   the replicas' mixing: round trips (a replica walking from the first state to the last and back,
+   counted over all replicas) and the smallest exchange acceptance between neighbouring states.
 4. Forward/reverse convergence: ΔG from the first / last 10 %, 20 %, ... 100 % of the kept samples.
 """
 
@@ -76,6 +78,12 @@ class MBARResult:
         Fractions of the kept samples used for the convergence series.
     forward_dg_kT, forward_ddg_kT, reverse_dg_kT, reverse_ddg_kT : numpy.ndarray
         ΔG and errors from the first (forward) or last (reverse) fraction of the kept samples.
+    round_trips : int or None
+        Replicas' completed walks first state -> last state -> first state, summed over replicas
+        (None without replica state sequences).
+    min_neighbour_acceptance : float or None
+        Smallest accepted share of proposed exchanges between neighbouring states (None where no
+        exchange was proposed: independent sampling).
     """
 
     dg_kT: float
@@ -95,6 +103,8 @@ class MBARResult:
     forward_ddg_kT: np.ndarray
     reverse_dg_kT: np.ndarray
     reverse_ddg_kT: np.ndarray
+    round_trips: int | None = None
+    min_neighbour_acceptance: float | None = None
 
     @property
     def n_states(self) -> int:
@@ -235,6 +245,44 @@ def transition_matrix(replica_states: np.ndarray, n_states: int) -> np.ndarray:
         return np.where(totals > 0, counts / np.maximum(totals, 1e-300), np.eye(n_states))
 
 
+def round_trips(replica_states: np.ndarray, n_states: int) -> int:
+    """Completed round trips first state -> last state -> first state, summed over the replicas.
+
+    Parameters
+    ----------
+    replica_states : numpy.ndarray of int, shape (n_iterations, n_replicas)
+        State of each replica in each iteration.
+    n_states : int
+        Number of states.
+    """
+    states = np.asarray(replica_states, dtype=int)
+    if n_states < 2 or states.size == 0:
+        return 0
+    trips = 0
+    for walk in states.T:
+        target, half_done = None, False  # the end a replica heads for once it has touched one
+        for state in walk:
+            if state not in (0, n_states - 1):
+                continue
+            if target is None:
+                target = n_states - 1 - state
+            elif state == target:
+                trips += int(half_done)
+                half_done = not half_done
+                target = n_states - 1 - state
+    return trips
+
+
+def min_neighbour_acceptance(acceptance: np.ndarray | None) -> float | None:
+    """Smallest acceptance between neighbouring states (None where none was proposed)."""
+    if acceptance is None or len(acceptance) < 2:
+        return None
+    pairs = [acceptance[i, i + 1] for i in range(len(acceptance) - 1)]
+    pairs += [acceptance[i + 1, i] for i in range(len(acceptance) - 1)]
+    finite = [float(x) for x in pairs if np.isfinite(x)]
+    return min(finite) if finite else None
+
+
 def _convergence(u_kln: np.ndarray, fractions: np.ndarray) -> tuple[np.ndarray, ...]:
     n = u_kln.shape[2]
     series = np.full((4, len(fractions)), np.nan)
@@ -302,6 +350,8 @@ def analyse(
         forward_ddg_kT=_frozen(dfwd),
         reverse_dg_kT=_frozen(rev),
         reverse_ddg_kT=_frozen(drev),
+        round_trips=None if replica_states is None else round_trips(replica_states, k),
+        min_neighbour_acceptance=min_neighbour_acceptance(acceptance),
     )
 
 

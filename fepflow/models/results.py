@@ -49,6 +49,10 @@ class LegSummary(BaseModel):
     statistical_inefficiency: float | None = None
     n_uncorrelated_samples: int | None = None
     min_neighbour_overlap: float | None = None
+    round_trips: int | None = Field(None, description="replicas' walks first -> last -> first state")
+    min_neighbour_acceptance: float | None = Field(
+        None, description="smallest exchange acceptance between neighbouring states"
+    )
     forward_half_kcal_mol: float | None = None
     reverse_half_kcal_mol: float | None = None
     forward_reverse_agree: bool = True

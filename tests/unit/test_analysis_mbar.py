@@ -13,6 +13,8 @@ from fepflow.analysis.mbar import (
     analyse,
     decorrelated_indices,
     kT_kcal_per_mol,
+    min_neighbour_acceptance,
+    round_trips,
     transition_matrix,
 )
 from fepflow.analysis.plots import plot_convergence, plot_overlap_matrix
@@ -143,3 +145,23 @@ def test_bar_guess_matches_exact_differences() -> None:
     guess = neighbour_bar_guess(_harmonic_u_kln(4000))
     exact = 1.5 * np.log(K / K[0])
     np.testing.assert_allclose(guess, exact, atol=0.1)
+
+
+def test_round_trips_count_walks_from_one_end_to_the_other_and_back() -> None:
+    # replica 0: 0 -> 2 -> 0 -> 2 -> 0 (two trips); replica 1 starts in the middle, 2 -> 0 -> 2 (one);
+    # replica 2 never leaves the middle (none)
+    states = np.array([[0, 1, 1], [2, 2, 1], [0, 0, 1], [2, 1, 1], [0, 2, 1]])
+    assert round_trips(states[:, :1], 3) == 2
+    assert round_trips(states[:, 1:2], 3) == 1
+    assert round_trips(states, 3) == 3
+    assert round_trips(np.array([[1], [1]]), 3) == 0
+
+
+def test_neighbour_acceptance_is_the_bottleneck_pair() -> None:
+    acceptance = np.array([[np.nan, 0.5, 0.0], [0.5, np.nan, 0.02], [0.0, 0.03, np.nan]])
+    assert min_neighbour_acceptance(acceptance) == pytest.approx(0.02)  # 0 -> 2 is no neighbour pair
+    assert min_neighbour_acceptance(np.full((3, 3), np.nan)) is None  # independent sampling
+    mixed = analyse(
+        _harmonic_u_kln(200), replica_states=np.array([[0, 1, 2, 3]] * 3), acceptance=acceptance[:2, :2]
+    )
+    assert mixed.round_trips == 0 and mixed.min_neighbour_acceptance == pytest.approx(0.5)

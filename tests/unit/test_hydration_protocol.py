@@ -114,6 +114,33 @@ def test_leg_warnings_name_what_to_distrust() -> None:
     assert leg_warnings({"solvent": relaxing, "vacuum": poor}) == [
         "solvent leg: equilibration detection discarded 48 of 60 iterations; equilibrate longer "
         "(simulation.equilibration_ps) or extend the task",
-        "vacuum leg: smallest neighbour overlap 0.028 < 0.03",
+        "vacuum leg: smallest neighbour overlap 0.028 < 0.03: result not good, add lambda windows where "
+        "neighbouring states barely overlap",
         "vacuum leg: forward and reverse halves disagree",
     ]
+
+
+def test_poor_replica_mixing_is_warned_with_its_threshold() -> None:
+    from fepflow.protocols.common.analysis import MIN_NEIGHBOUR_ACCEPTANCE, MIN_ROUND_TRIPS, leg_warnings
+
+    mixed = LegSummary(
+        dg_kcal_mol=1.0,
+        dg_mbar_error_kcal_mol=0.1,
+        n_states=6,
+        min_neighbour_overlap=0.2,
+        equilibration_iterations=0,
+        n_iterations=100,
+        round_trips=12,
+        min_neighbour_acceptance=0.4,
+    )
+    assert leg_warnings({"solvent": mixed}) == []
+    stuck = mixed.model_copy(update={"round_trips": MIN_ROUND_TRIPS - 1, "min_neighbour_acceptance": 0.01})
+    assert leg_warnings({"solvent": stuck}) == [
+        f"solvent leg: poor replica mixing, 1 round trips < {MIN_ROUND_TRIPS} (coupled -> decoupled -> "
+        "coupled, all replicas); sample longer or add windows",
+        f"solvent leg: poor replica mixing, smallest neighbour exchange acceptance 0.010 < "
+        f"{MIN_NEIGHBOUR_ACCEPTANCE}; add a window there",
+    ]
+    # independent sampling proposes no exchanges: nothing to say about mixing
+    independent = stuck.model_copy(update={"min_neighbour_acceptance": None})
+    assert leg_warnings({"solvent": independent}) == []

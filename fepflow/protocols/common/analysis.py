@@ -7,6 +7,7 @@ never part of it.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,8 +21,18 @@ from fepflow.engine.sampling import SamplingOutcome
 from fepflow.engine.storage import read_reduced_energies
 from fepflow.models.results import LegSummary
 
+logger = logging.getLogger(__name__)
+
 MIN_NEIGHBOUR_OVERLAP = 0.03
-"""Below this, neighbouring lambda states barely overlap and MBAR's error bar is not to be trusted."""
+"""Below this, neighbouring lambda states barely overlap: MBAR's estimate and its error bar are not to
+be trusted, and the result is flagged as not good (add lambda windows between those states)."""
+MIN_ROUND_TRIPS = 2
+"""Replica exchange: fewer round trips than this (summed over the replicas, each a walk from the
+coupled state to the decoupled one and back) means configurations barely travel along the schedule,
+so each state samples what it started with ..."""
+MIN_NEIGHBOUR_ACCEPTANCE = 0.05
+"""... and an exchange acceptance below this between two neighbouring states is the bottleneck that
+stops them (add a window there)."""
 FORWARD_REVERSE_SIGMAS = 2.0
 """The forward and reverse halves should agree within this many combined standard errors ..."""
 FORWARD_REVERSE_FLOOR_KT = 0.2
@@ -38,6 +49,8 @@ MBAR_STATISTICS = (
     "statistical_inefficiency",
     "n_uncorrelated_samples",
     "min_neighbour_overlap",
+    "round_trips",
+    "min_neighbour_acceptance",
 )
 """What a leg's summary takes from its MBAR analysis as it is."""
 
@@ -67,13 +80,16 @@ def leg_summary(result: MBARResult, outcome: SamplingOutcome, temperature_K: flo
 
 
 def leg_warnings(legs: Mapping[str, LegSummary]) -> list[str]:
-    """What a user should know before trusting the legs' estimates (overlap, halves, equilibration)."""
+    """What a user should know before trusting the legs' estimates (overlap, mixing, halves,
+    equilibration); each is logged as a warning too."""
     warnings = []
     for leg, s in legs.items():
         if s.min_neighbour_overlap is not None and s.min_neighbour_overlap < MIN_NEIGHBOUR_OVERLAP:
             warnings.append(
-                f"{leg} leg: smallest neighbour overlap {s.min_neighbour_overlap:.3f} < {MIN_NEIGHBOUR_OVERLAP}"
+                f"{leg} leg: smallest neighbour overlap {s.min_neighbour_overlap:.3f} < {MIN_NEIGHBOUR_OVERLAP}: "
+                "result not good, add lambda windows where neighbouring states barely overlap"
             )
+        warnings += mixing_warnings(leg, s)
         if not s.forward_reverse_agree:
             warnings.append(f"{leg} leg: forward and reverse halves disagree")
         if s.equilibration_iterations > MAX_EQUILIBRATION_FRACTION * s.n_iterations:
@@ -82,6 +98,27 @@ def leg_warnings(legs: Mapping[str, LegSummary]) -> list[str]:
                 f"{s.n_iterations} iterations; equilibrate longer (simulation.equilibration_ps) or "
                 "extend the task"
             )
+    for warning in warnings:
+        logger.warning(warning)
+    return warnings
+
+
+def mixing_warnings(leg: str, s: LegSummary) -> list[str]:
+    """Poor replica mixing: too few round trips, or a neighbour pair that rarely exchanges (replica
+    exchange only: a leg without proposed exchanges has no acceptance and gets none)."""
+    if s.min_neighbour_acceptance is None:
+        return []
+    warnings = []
+    if s.round_trips is not None and s.round_trips < MIN_ROUND_TRIPS:
+        warnings.append(
+            f"{leg} leg: poor replica mixing, {s.round_trips} round trips < {MIN_ROUND_TRIPS} "
+            "(coupled -> decoupled -> coupled, all replicas); sample longer or add windows"
+        )
+    if s.min_neighbour_acceptance < MIN_NEIGHBOUR_ACCEPTANCE:
+        warnings.append(
+            f"{leg} leg: poor replica mixing, smallest neighbour exchange acceptance "
+            f"{s.min_neighbour_acceptance:.3f} < {MIN_NEIGHBOUR_ACCEPTANCE}; add a window there"
+        )
     return warnings
 
 
