@@ -226,6 +226,11 @@ class EngineSettings(BaseSettings):
     max_attempts: int = Field(
         3, ge=1, description="automatic runs of a task whose worker died, before it stays in error"
     )
+    checkpoints_in_store: bool = Field(
+        False,
+        description="also keep each checkpoint in the object store, for workers whose work folder dies with "
+        "them (Kubernetes pods): a task's next run restores it (fepflow.store.checkpoints)",
+    )
 
 
 class OrchestratorSettings(BaseSettings):
