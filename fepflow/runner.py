@@ -42,6 +42,8 @@ from fepflow.models.results import TaskSummary
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import ResultRef, Task, utcnow
 from fepflow.models.transformations import Transformation
+from fepflow.settings import EngineSettings
+from fepflow.store.checkpoints import stored_checkpoints
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
 from fepflow.store.publish import publish_result
@@ -218,6 +220,7 @@ def execute_task(
         with (
             heartbeat(index, task, heartbeat_s) as lost,
             work_folder(work_root, key, wait_s=folder_wait_s or stale_after_s, lost=lost) as workdir,
+            stored_checkpoints(index, objects, task, workdir, enabled=EngineSettings().checkpoints_in_store),
         ):
             t0 = time.perf_counter()
             with slot_environment(slot):
