@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import mpiplus
 import numpy as np
 import openmm
 from openmmtools import cache, multistate
@@ -127,6 +128,25 @@ class _Instrumented(_SamplerBase):
 
     def _mix_replicas(self) -> Any:
         return self._timed("mixing", super()._mix_replicas)
+
+    @mpiplus.delayed_termination
+    def _report_iteration_items(self) -> None:
+        """openmmtools' items of an iteration, but the MCMC moves only at checkpoints.
+
+        openmmtools rewrites the serialized moves (YAML, for statistics a Langevin move does not
+        keep) every iteration: 25-40 % of the storage time of a short iteration, and the write a
+        SIGKILL most often corrupted (see :mod:`fepflow.engine.checkpoint`). A resume starts from
+        the last checkpoint, where the moves are written.
+        """
+        reporter, iteration = self._reporter, self._iteration
+        reporter.write_sampler_states(self._sampler_states, iteration)
+        reporter.write_replica_thermodynamic_states(self._replica_thermodynamic_states, iteration)
+        if iteration % reporter.checkpoint_interval == 0:
+            reporter.write_mcmc_moves(self._mcmc_moves)
+        reporter.write_energies(
+            self._energy_thermodynamic_states, self._neighborhoods, self._energy_unsampled_states, iteration
+        )
+        reporter.write_mixing_statistics(self._n_accepted_matrix, self._n_proposed_matrix, iteration)
 
     def _report_iteration(self) -> None:
         self._timed("io", super()._report_iteration)
