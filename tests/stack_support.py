@@ -46,13 +46,15 @@ def running_stack(home: Path, repo_root: Path, env: dict[str, str]) -> Iterator[
 
 def run_worker_pids(run_id: str) -> list[int]:
     """The run worker of ``run_id``: the code server starts it with multiprocessing (its command line
-    does not name the run), and it starts the log-capture processes whose command lines do."""
+    does not name the run; its parent is a spawn helper, or the embedded stack's fork server), and it
+    starts the log-capture processes whose command lines do."""
     out = subprocess.run(["pgrep", "-f", run_id], capture_output=True, text=True, check=False).stdout
     workers = set()
     for pid in (int(p) for p in out.split()):
         try:
             ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            if b"multiprocessing.spawn" in Path(f"/proc/{ppid}/cmdline").read_bytes():
+            parent = Path(f"/proc/{ppid}/cmdline").read_bytes()
+            if b"multiprocessing.spawn" in parent or b"multiprocessing.forkserver" in parent:
                 workers.add(ppid)
         except (OSError, ValueError, IndexError):
             continue

@@ -15,7 +15,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from fepflow.devstack.processes import ManagedProcess, ServerStartError, port_open, stop_stale
+from fepflow.devstack.processes import ManagedProcess, ServerStartError, free_port, port_open, stop_stale
 from fepflow.devstack.servers import _bin, mongo_process
 from fepflow.engine.slots import Slot, detect_gpus, plan_slots
 
@@ -46,6 +46,13 @@ concurrency:
     # the `gpu` pool: one simulation per device slot of this host ({slots})
     default_limit: {gpu_slots}
     granularity: op
+retention:
+  # the task sensor ticks every second: keep its skipped ticks (nothing waiting) for a day only
+  sensor:
+    purge_after_days:
+      skipped: 1
+      failure: 7
+      success: -1
 sensors:
   use_threads: true
   num_workers: 2
@@ -55,6 +62,19 @@ telemetry:
 nux:
   enabled: false
 """
+
+CODE_LOCATION = "orchestrator.definitions"
+"""The code location's module, and its name in Dagit (as workspace.yaml loads it)."""
+WORKSPACE = """\
+# Written by `make dev` at every start: the stack's code location is its own gRPC server.
+load_from:
+  - grpc_server:
+      host: {host}
+      port: {port}
+      location_name: {name}
+"""
+SENSOR_INTERVAL_S = 1
+"""The embedded stack's task sensor interval, s (FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S overrides it)."""
 
 
 @dataclass
@@ -67,6 +87,8 @@ class StackConfig:
     mongo_port: int = 27217
     dagit_port: int = 3000
     api_port: int = 8000
+    code_port: int = 0
+    """The code location's gRPC server (0: a free port, chosen when the stack starts)."""
     max_concurrent_runs: int = 2
     with_dagster: bool = True
 
@@ -99,6 +121,11 @@ class StackConfig:
             "FEPFLOW_ENGINE_CACHE_DIR": str(self.home / "cache"),
             "FEPFLOW_ENGINE_SLOT_DIR": str(self.home / "slots"),
             "FEPFLOW_ORCHESTRATOR_HUB_URL": f"http://{self.host}:{self.api_port}",
+            # a task's run is requested within about a second of its submission (orchestrator.daemon
+            # turns the sensor loop this often); a value set by the user wins
+            "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S": os.environ.get(
+                "FEPFLOW_ORCHESTRATOR_SENSOR_INTERVAL_S", str(SENSOR_INTERVAL_S)
+            ),
             "DAGSTER_HOME": str(self.dagster_home),
         }
 
@@ -192,6 +219,23 @@ class EmbeddedStack:
             ready_timeout_s=timeout_s,
         )
 
+    def _code_server(self) -> ManagedProcess:
+        """The code location's gRPC server, whose run workers fork from a warm process with the
+        code location and the science stack imported (``orchestrator.code_server``)."""
+        c = self.config
+        if not c.code_port:
+            c.code_port = free_port(c.host)
+        argv = [sys.executable, "-m", "orchestrator.code_server", "-h", c.host, "-p", str(c.code_port)]
+        argv += ["-m", CODE_LOCATION, "-d", str(c.workdir), "--location-name", CODE_LOCATION]
+        return self._proc("code-server", argv, c.code_port, timeout_s=180.0)
+
+    def _write_workspace(self) -> Path:
+        """The stack's workspace file: the webserver and the daemon use the running code server."""
+        c = self.config
+        path = c.home / "workspace.yaml"
+        path.write_text(WORKSPACE.format(host=c.host, port=c.code_port, name=CODE_LOCATION))
+        return path
+
     def plan(self) -> list[ManagedProcess]:
         c = self.config
         _, mongo = mongo_process(
@@ -203,7 +247,8 @@ class EmbeddedStack:
         )
         procs = [mongo]
         if c.with_dagster:
-            workspace = str(c.workdir / "workspace.yaml")
+            procs.append(self._code_server())
+            workspace = str(self._write_workspace())
             procs.append(
                 self._proc(
                     "dagster-webserver",
@@ -211,7 +256,9 @@ class EmbeddedStack:
                     c.dagit_port,
                 )
             )
-            procs.append(self._proc("dagster-daemon", [_bin("dagster-daemon"), "run", "-w", workspace], None))
+            # Dagster's daemon with its sensor loop as short as the task sensor's interval
+            daemon = [sys.executable, "-m", "orchestrator.daemon", "run", "-w", workspace]
+            procs.append(self._proc("dagster-daemon", daemon, None))
         procs.append(
             self._proc(
                 "hub",

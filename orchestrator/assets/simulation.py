@@ -20,21 +20,18 @@ from dagster import (
     asset,
 )
 
-from fepflow.protocols.common.analysis import MIN_NEIGHBOUR_OVERLAP
 from fepflow.runner import TaskNotRunnable, TaskOutcome, execute_task
 from fepflow.settings import OrchestratorSettings
 from orchestrator.partitions import tasks_partitions
 from orchestrator.resources import EngineResource, IndexResource, ObjectStoreResource
 from orchestrator.transient import is_transient
 
-MIN_OVERLAP = MIN_NEIGHBOUR_OVERLAP
-"""Below this MBAR overlap between neighbouring states an estimate is not to be trusted (the protocols' own threshold)."""
-
 SIMULATION_CHECKS = [
     AssetCheckSpec(
         "neighbour_overlap",
         asset="simulation",
-        description=f"MBAR overlap of neighbouring states ≥ {MIN_OVERLAP} in every leg",
+        description="MBAR overlap of neighbouring states at or above the protocols' threshold "
+        "(fepflow.protocols.common.analysis.MIN_NEIGHBOUR_OVERLAP) in every leg",
     ),
     AssetCheckSpec(
         "forward_reverse_agreement",
@@ -105,15 +102,22 @@ def progress_logger(log: Any, every_s: float = 15.0) -> Callable[[str, int, int]
 
 def simulation_checks(summary: dict[str, Any]) -> list[AssetCheckResult]:
     """Overlap and forward/reverse checks over every leg of a result summary."""
+    # the protocols' threshold, imported here: its module brings matplotlib, which the code
+    # location need not load (every Dagster process imports it; only a simulation needs this)
+    from fepflow.protocols.common.analysis import MIN_NEIGHBOUR_OVERLAP
+
     legs: dict[str, dict[str, Any]] = summary.get("legs", {})
     overlaps = {leg: float(v.get("min_neighbour_overlap", 0.0)) for leg, v in legs.items()}
     disagree = [leg for leg, v in legs.items() if not v.get("forward_reverse_agree", True)]
     return [
         AssetCheckResult(
             check_name="neighbour_overlap",
-            passed=bool(overlaps) and min(overlaps.values()) >= MIN_OVERLAP,
+            passed=bool(overlaps) and min(overlaps.values()) >= MIN_NEIGHBOUR_OVERLAP,
             severity=AssetCheckSeverity.WARN,
-            metadata={f"min overlap ({leg})": MetadataValue.float(v) for leg, v in overlaps.items()},
+            metadata={
+                "threshold": MetadataValue.float(MIN_NEIGHBOUR_OVERLAP),
+                **{f"min overlap ({leg})": MetadataValue.float(v) for leg, v in overlaps.items()},
+            },
         ),
         AssetCheckResult(
             check_name="forward_reverse_agreement",
