@@ -10,14 +10,23 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
+from fepflow.auth.scopes import scope_allows
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token
 from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.identities import Identity, IdentityStore
 from fepflow.store.index import Index
+from fepflow.store.lookup import (
+    TASK_TYPES,
+    TRANSFORMATION_TYPES,
+    AmbiguousKey,
+    is_full_key,
+    resolve_keys,
+    resolve_network,
+)
 from fepflow.store.objects import ObjectStore
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -114,9 +123,87 @@ async def current_claims(request: Request, token: Annotated[str | None, Depends(
     return claims
 
 
+def ambiguous(exc: AmbiguousKey) -> HTTPException:
+    """409: the name or prefix matches several objects (listed; all of them in the caller's scopes)."""
+    return HTTPException(status.HTTP_409_CONFLICT, str(exc))
+
+
+def network_ref(index: Index, claims: TokenClaims, ref: str) -> str:
+    """The whole key of the network ``ref`` names in the caller's scopes (key, key prefix or name):
+    404 when none, 409 listing the candidates when several. Blocks on MongoDB for a short ``ref``."""
+    try:
+        return resolve_network(index.networks.coll, ref, claims.scopes)
+    except AmbiguousKey as exc:
+        raise ambiguous(exc) from None
+
+
+def _seen_by(index: Index, claims: TokenClaims) -> Any:
+    def seen(docs: list[dict[str, Any]]) -> set[str]:
+        nets = sorted({n for d in docs for n in d.get("networks", [])})
+        scopes = index.networks.scopes_by_key(nets)
+        shown = {n for n, s in scopes.items() if any(scope_allows(claims.scopes, x) for x in s)}
+        return {str(d["_id"]) for d in docs if shown.intersection(d.get("networks", []))}
+
+    return seen
+
+
+def task_refs(index: Index, claims: TokenClaims, refs: list[str]) -> list[str]:
+    """The whole keys of tasks given by key or unique key prefix (404 / 409 as :func:`network_ref`)."""
+    try:
+        return resolve_keys(index.tasks.coll, "task", refs, TASK_TYPES, _seen_by(index, claims))
+    except AmbiguousKey as exc:
+        raise ambiguous(exc) from None
+
+
+def transformation_refs(index: Index, claims: TokenClaims, refs: list[str]) -> list[str]:
+    """The whole keys of transformations given by key or unique key prefix (404 / 409)."""
+    coll = index.transformations.coll
+    try:
+        return resolve_keys(coll, "transformation", refs, TRANSFORMATION_TYPES, _seen_by(index, claims))
+    except AmbiguousKey as exc:
+        raise ambiguous(exc) from None
+
+
+KEY_HELP = "whole key, a unique prefix of its hex digits (4 or more), or (networks) the network's name"
+
+
+async def network_key(
+    key: Annotated[str, Path(description=f"the network: {KEY_HELP}")],
+    claims: Annotated[TokenClaims, Depends(current_claims)],
+    request: Request,
+) -> str:
+    """The path's network as a whole key; a whole key is passed on unchecked (routes check it)."""
+    if is_full_key(key):
+        return key
+    return await run_in_threadpool(network_ref, request.app.state.index, claims, key)
+
+
+async def transformation_key(
+    key: Annotated[str, Path(description=f"the transformation: {KEY_HELP}")],
+    claims: Annotated[TokenClaims, Depends(current_claims)],
+    request: Request,
+) -> str:
+    if is_full_key(key):
+        return key
+    return (await run_in_threadpool(transformation_refs, request.app.state.index, claims, [key]))[0]
+
+
+async def task_key(
+    key: Annotated[str, Path(description=f"the task: {KEY_HELP}")],
+    claims: Annotated[TokenClaims, Depends(current_claims)],
+    request: Request,
+) -> str:
+    if is_full_key(key):
+        return key
+    return (await run_in_threadpool(task_refs, request.app.state.index, claims, [key]))[0]
+
+
 IndexDep = Annotated[Index, Depends(get_index)]
 ObjectsDep = Annotated[ObjectStore, Depends(get_objects)]
 ApiSettingsDep = Annotated[ApiSettings, Depends(get_api_settings)]
 AuthSettingsDep = Annotated[AuthSettings, Depends(get_auth_settings)]
 IdentitiesDep = Annotated[IdentityStore, Depends(get_identities)]
 ClaimsDep = Annotated[TokenClaims, Depends(current_claims)]
+NetworkKey = Annotated[str, Depends(network_key)]
+TransformationKey = Annotated[str, Depends(transformation_key)]
+TaskKey = Annotated[str, Depends(task_key)]

@@ -4,6 +4,7 @@ network's estimates, archive."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -14,9 +15,9 @@ from fastapi.responses import PlainTextResponse
 
 from api import idempotency
 from api.cache import TTLCache
-from api.deps import ApiSettingsDep, ClaimsDep, IndexDep
+from api.deps import ApiSettingsDep, ClaimsDep, IndexDep, NetworkKey, ambiguous
 from api.scoping import network_covered, network_doc, visible_scopes
-from api.submission import FieldError, concrete_scope, created_for_caller, plan_submission
+from api.submission import concrete_scope, created_for_caller, plan_submission
 from fepflow.analysis.network_estimates import NotRelative, relative_network_estimates
 from fepflow.auth.scopes import scope_allows
 from fepflow.hub.schemas import (
@@ -33,6 +34,7 @@ from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import to_dict
 from fepflow.models.states import TERMINAL, TaskStatus
 from fepflow.store.estimates import molecule_values, network_estimates, to_csv
+from fepflow.store.lookup import TRANSFORMATION_TYPES, AmbiguousKey, prefix_regex, transformation_names
 from fepflow.store.models import NotFound
 from fepflow.store.network_estimates import estimate_inputs
 
@@ -107,13 +109,13 @@ def list_networks(
 
 
 @router.get("/{key}", summary="One network's summary", response_model=NetworkSummary)
-def get_network(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkSummary:
+def get_network(key: NetworkKey, claims: ClaimsDep, index: IndexDep) -> NetworkSummary:
     doc = network_doc(index, claims, key)
     return _summary(doc, visible_scopes(claims, doc.get("scopes", [])))
 
 
 @router.get("/{key}/document", summary="The network as a fepflow/1 document")
-def get_document(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+def get_document(key: NetworkKey, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     network_doc(index, claims, key)
     return to_dict(index.models.network(key))
 
@@ -139,7 +141,9 @@ _REFRESHES: set[asyncio.Task[Any]] = set()  # keeps background refreshes referen
 
 
 @router.get("/{key}/status", summary="Tasks per state", response_model=NetworkStatus)
-async def network_status(key: str, request: Request, claims: ClaimsDep, index: IndexDep) -> NetworkStatus:
+async def network_status(
+    key: NetworkKey, request: Request, claims: ClaimsDep, index: IndexDep
+) -> NetworkStatus:
     cache: TTLCache = request.app.state.status_cache
     scopes = await _cached(
         cache, f"scopes/{key}", lambda: index.networks.scopes_of(key), keep=lambda s: s is not None
@@ -161,7 +165,7 @@ async def network_status(key: str, request: Request, claims: ClaimsDep, index: I
     responses={200: {"content": {"text/csv": {}}}},
 )
 def network_results(
-    key: str,
+    key: NetworkKey,
     claims: ClaimsDep,
     index: IndexDep,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
@@ -183,7 +187,7 @@ def network_results(
     response_model=NetworkEstimates,
     responses={404: {}, 409: {"description": "the network is not relative (see /results)"}},
 )
-def network_estimates_of(key: str, claims: ClaimsDep, index: IndexDep) -> NetworkEstimates:
+def network_estimates_of(key: NetworkKey, claims: ClaimsDep, index: IndexDep) -> NetworkEstimates:
     doc = network_doc(index, claims, key)
     scopes = visible_scopes(claims, doc.get("scopes", []))
     try:
@@ -193,8 +197,9 @@ def network_estimates_of(key: str, claims: ClaimsDep, index: IndexDep) -> Networ
 
 
 @router.get("/{key}/archive", summary="One manifest of everything the network produced")
-def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+def archive(key: NetworkKey, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     doc = network_doc(index, claims, key)
+    names = transformation_names(index.transformations.coll, key)
     tasks = []
     for t in index.tasks.of_network(key):
         result = t.get("result") or {}
@@ -202,6 +207,7 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
             {
                 "task": str(t["_id"]),
                 "transformation": t["transformation"],
+                "transformation_name": names.get(t["transformation"]),
                 "repeat": t["repeat"],
                 "status": t["status"],
                 "result": result.get("result_key") if t["status"] == TaskStatus.COMPLETE.value else None,
@@ -223,6 +229,15 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     }
 
 
+def _among(keys: set[str], ref: str) -> str:
+    """The one of ``keys`` that ``ref`` (a key or unique key prefix) names; ``ref`` itself otherwise."""
+    regex = prefix_regex(ref, TRANSFORMATION_TYPES)
+    found = [k for k in keys if regex and re.match(regex, k)] if ref not in keys else [ref]
+    if len(found) > 1:
+        raise ambiguous(AmbiguousKey("transformation", ref, [(k, None) for k in sorted(found)]))
+    return found[0] if found else ref
+
+
 @router.post(
     "/{key}/repeats",
     summary="Add repeats to the network's transformations",
@@ -230,7 +245,7 @@ def archive(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
     responses=idempotency.RESPONSES,
 )
 def add_repeats(
-    key: str,
+    key: NetworkKey,
     body: RepeatsRequest,
     request: Request,
     claims: ClaimsDep,
@@ -239,10 +254,11 @@ def add_repeats(
 ) -> Any:
     network_covered(claims, network_doc(index, claims, key))
     mine = set(index.transformations.of_network(key))
-    wanted = body.transformations if body.transformations is not None else sorted(mine)
+    given = body.transformations
+    wanted = [_among(mine, t) for t in given] if given is not None else sorted(mine)
     outside = [t for t in wanted if t not in mine]
     if outside:
-        raise FieldError("transformations", f"transformation {outside[0]} is not part of network {key}")
+        raise NotFound(f"transformation {outside[0]} is not part of network {key}")
     return idempotency.once(
         request,
         index,

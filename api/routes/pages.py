@@ -21,7 +21,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, active_identity
+from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, NetworkKey, active_identity
 from api.routes.drs import stream_path
 from api.scoping import network_doc, visible_scopes
 from fepflow.analysis.network_estimates import relative_network_estimates
@@ -56,7 +56,7 @@ class PageLink(BaseModel):
     response_model=PageLink,
 )
 def page_link(
-    key: str, claims: ClaimsDep, index: IndexDep, settings: ApiSettingsDep, auth: AuthSettingsDep
+    key: NetworkKey, claims: ClaimsDep, index: IndexDep, settings: ApiSettingsDep, auth: AuthSettingsDep
 ) -> PageLink:
     network_doc(index, claims, key)
     token, expires = encode_token(

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from api.deps import ClaimsDep, IndexDep
+from api.deps import ClaimsDep, IndexDep, TransformationKey
 from api.scoping import transformation_doc
 from fepflow.hub.schemas import TransformationResults
 from fepflow.models.results import gather_stored
@@ -26,7 +26,9 @@ def _plain(doc: dict[str, Any]) -> dict[str, Any]:
     summary="A transformation's completed repeats and their estimate",
     response_model=TransformationResults,
 )
-def transformation_results(key: str, claims: ClaimsDep, index: IndexDep) -> TransformationResults:
+def transformation_results(
+    key: TransformationKey, claims: ClaimsDep, index: IndexDep
+) -> TransformationResults:
     transformation_doc(index, claims, key)
     docs = index.results.for_transformation(key)
     estimate = gather_stored(d.get("summary") or {} for d in docs)  # summaries of any version

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api import idempotency
-from api.deps import ClaimsDep, IndexDep
+from api.deps import ClaimsDep, IndexDep, TaskKey, network_ref, task_refs
 from api.scoping import changeable_task_docs, network_doc, not_covered, task_docs, visible_networks
 from api.submission import FieldError
 from fepflow.auth.tokens import TokenClaims
@@ -50,12 +50,15 @@ def task_out(doc: dict[str, Any], visible: set[str] | None = None) -> TaskOut:
 def list_tasks(
     claims: ClaimsDep,
     index: IndexDep,
-    network: Annotated[str, Query(max_length=200, description="network key (required)")],
+    network: Annotated[
+        str, Query(max_length=200, description="the network: key, unique key prefix or name (required)")
+    ],
     status: Annotated[TaskStatus | None, Query()] = None,
     transformation: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TaskPage:
+    network = network_ref(index, claims, network)
     network_doc(index, claims, network)
     page = index.tasks.page(
         network=network, status=status, transformation=transformation, limit=limit, after=after
@@ -65,24 +68,26 @@ def list_tasks(
 
 
 @router.get("/{key}", summary="One task", response_model=TaskOut)
-def get_task(key: str, claims: ClaimsDep, index: IndexDep) -> TaskOut:
+def get_task(key: TaskKey, claims: ClaimsDep, index: IndexDep) -> TaskOut:
     doc = task_docs(index, claims, [key])[key]
     return task_out(doc, visible_networks(index, claims, doc.get("networks", [])))
 
 
 @router.post("/priority", summary="Set the priority of tasks (higher runs first)", response_model=TaskChanges)
 def set_priority(body: PriorityRequest, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    changeable_task_docs(index, claims, body.tasks)
-    index.tasks.set_priorities(body.tasks, body.priority)
-    return TaskChanges(changed=list(dict.fromkeys(body.tasks)))
+    keys = task_refs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, keys)
+    index.tasks.set_priorities(keys, body.priority)
+    return TaskChanges(changed=list(dict.fromkeys(keys)))
 
 
 @router.post(
     "/cancel", summary="Cancel tasks (finished ones are left as they are)", response_model=TaskChanges
 )
 def cancel(body: TaskKeys, claims: ClaimsDep, index: IndexDep) -> TaskChanges:
-    changeable_task_docs(index, claims, body.tasks)
-    changed, skipped = index.tasks.cancel_many(body.tasks)
+    keys = task_refs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, keys)
+    changed, skipped = index.tasks.cancel_many(keys)
     return TaskChanges(changed=changed, skipped=[{"task": k, "reason": r} for k, r in skipped.items()])
 
 
@@ -93,12 +98,14 @@ def restart(body: RestartRequest, claims: ClaimsDep, index: IndexDep) -> TaskCha
             compile_pattern(body.traceback_pattern)
         except PatternError as exc:
             raise FieldError("traceback_pattern", str(exc)) from None
-    if body.network is not None:
-        network_doc(index, claims, body.network)
-    if body.tasks:
-        changeable_task_docs(index, claims, body.tasks)
-    keys, shared = _restartable(index, claims, body.network, body.tasks)
-    moved = index.tasks.restart_errored(network=body.network, keys=keys, pattern=body.traceback_pattern)
+    network = None if body.network is None else network_ref(index, claims, body.network)
+    if network is not None:
+        network_doc(index, claims, network)
+    given = task_refs(index, claims, body.tasks) if body.tasks else None
+    if given:
+        changeable_task_docs(index, claims, given)
+    keys, shared = _restartable(index, claims, network, given)
+    moved = index.tasks.restart_errored(network=network, keys=keys, pattern=body.traceback_pattern)
     return TaskChanges(changed=moved, skipped=[{"task": k, "reason": SHARED_REASON} for k in shared])
 
 
@@ -132,11 +139,12 @@ def extend(
     index: IndexDep,
     idempotency_key: idempotency.IdempotencyKey = None,
 ) -> Any:
-    changeable_task_docs(index, claims, body.tasks)
+    keys = task_refs(index, claims, body.tasks)
+    changeable_task_docs(index, claims, keys)
 
     def work() -> TaskChanges:
         changed, skipped = [], []
-        for key in body.tasks:
+        for key in keys:
             try:
                 index.tasks.mark_extend(key, body.iterations)
                 changed.append(key)

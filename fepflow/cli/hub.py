@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import json
 import time
+import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
-from fepflow.cli.console import console, err
+from fepflow.cli.console import (
+    FormatOption,
+    MessageFormatOption,
+    console,
+    err,
+    list_format,
+    message_format,
+    print_json,
+    show_rows,
+)
 from fepflow.cli.network_results import show_network_estimates
 from fepflow.cli.plan import (
     BuildLoopsOption,
@@ -31,16 +41,21 @@ from fepflow.cli.plan import (
     read_campaign_files,
 )
 from fepflow.hub.client import Client, HubError
-from fepflow.hub.schemas import NetworkStatus
+from fepflow.hub.schemas import NetworkStatus, TaskChanges
 from fepflow.hub.token_file import default_token_file, load_token
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import from_json
 from fepflow.settings import api_settings
+from fepflow.store.lookup import short_key
 
 HubOption = typer.Option(None, "--hub", envvar="FEPFLOW_HUB_URL", help="hub URL (default: the saved login's)")
-NetworkArgument = typer.Argument(..., help="network key")
-KeysArgument = typer.Argument(..., help="task keys")
+NetworkArgument = typer.Argument(
+    ..., help="network: its name, key, or a unique prefix of the key (4+ hex digits)"
+)
+KeysArgument = typer.Argument(
+    ..., help="task keys, or unique prefixes of them (4+ hex digits, as tables show)"
+)
 
 
 def hub_url(explicit: str | None) -> str:
@@ -64,7 +79,7 @@ def hub_client(hub: str | None) -> Iterator[Client]:
         try:
             yield c
         except HubError as exc:
-            err.print(f"[red]hub error {exc.status_code}:[/] {exc}")
+            err.print(f"[red]hub error {exc.status_code}:[/] {escape(str(exc))}")
             raise typer.Exit(1) from None
 
 
@@ -103,6 +118,7 @@ def submit(
     build_loops: bool = BuildLoopsOption,
     name: str | None = NameOption,
     priority: int = typer.Option(0, help="higher runs first"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
     """Submit a network: ligands (SDF or CSV of SMILES) that the hub plans as `fepflow plan` does, or a
@@ -111,6 +127,7 @@ def submit(
         raise typer.BadParameter("give the ligands (or a network document) once: as PATH or with --ligands")
     source = path or ligands
     assert source is not None
+    fmt = message_format(format)
     planner = {"shape": shape, "reference": reference, "edges": edges, "protein": protein}
     with hub_client(hub) as c:
         if source.suffix.lower() == ".json":
@@ -144,10 +161,14 @@ def submit(
                 ph=ph,
                 build_loops=build_loops,
             )
+    if fmt == "json":
+        print_json(result.model_dump(mode="json"))
+        return
     if result.plan is not None:
         print_plan(result.plan)
     verb = "submitted" if result.created else "already submitted (same keys)"
-    console.print(f"{verb}: network [cyan]{result.network}[/] ({result.name!r}) in scope {result.scope}")
+    console.print(f"{verb}: network ({result.name!r}) in scope {result.scope}:")
+    console.print(f"[cyan]{result.network}[/]")
     console.print(f"{len(result.transformations)} transformations, {len(result.tasks)} tasks")
 
 
@@ -166,13 +187,22 @@ def status(
     network: str = NetworkArgument,
     watch: bool = typer.Option(False, "--watch", "-w", help="follow until every task is finished"),
     interval: float = typer.Option(5.0, min=0.2, help="seconds between polls with --watch"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
-    """Tasks of a network by state; with --watch, a progress bar until all are finished."""
+    """Tasks of a network by state; with --watch, a progress bar until all are finished (when piped:
+    a line whenever the counts change)."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
+        network = c.network_key(network)
         s = c.status(network)
-        if not watch:
-            console.print(f"{network}: {_status_line(s)} ({s.finished_fraction:.0%} finished)")
+        if not watch or fmt == "json" or not console.is_terminal:
+            _print_status(network, s, fmt)
+            while watch and not (s.total and round(s.finished_fraction * s.total) >= s.total):
+                time.sleep(interval)
+                s, before = c.status(network), s
+                if s.counts != before.counts:
+                    _print_status(network, s, fmt)
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
         with Progress(*columns, console=console) as bar:
@@ -184,6 +214,13 @@ def status(
                     break
                 time.sleep(interval)
                 s = c.status(network)
+
+
+def _print_status(network: str, s: NetworkStatus, fmt: str) -> None:
+    if fmt == "json":
+        typer.echo(json.dumps(s.model_dump(mode="json")))
+    else:
+        console.print(f"{network}: {_status_line(s)} ({s.finished_fraction:.0%} finished)")
 
 
 RESULT_VIEWS = ("transformation", "ligand", "edge")
@@ -216,6 +253,7 @@ def results(
             "--format cinnabar writes a relative network's ligands and edges: use --by ligand"
         )
     with hub_client(hub) as c:
+        network = c.network_key(network)
         estimates = (
             None if by == "transformation" else _relative_estimates(c, network, required=by is not None)
         )
@@ -252,47 +290,68 @@ def _transformation_results(c: Client, network: str, format: str) -> None:
     if format == "json":
         console.out(json.dumps(res.model_dump(mode="json"), indent=1))
         return
-    table = Table(title=f"estimates of {network[:32]}… (kcal/mol)")
-    for col in ("transformation", "protocol", "repeats", "ΔG", "±"):
-        table.add_column(col)
+    rows = []
     for e in res.transformations:
         dg = "" if e.dg_kcal_mol is None else f"{e.dg_kcal_mol:+.2f}"
         unc = "" if e.uncertainty_kcal_mol is None else f"{e.uncertainty_kcal_mol:.2f}"
-        table.add_row(e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", dg, unc)
-    console.print(table)
+        rows.append((e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", dg, unc))
+    columns = ("transformation", "protocol", "repeats", "ΔG", "±")
+    title = f"estimates of {short_key(network)} (kcal/mol)"
+    show_rows(title, columns, rows, "table" if console.is_terminal else "plain")
 
 
 def fetch(
     network: str = NetworkArgument,
-    dest: Path = typer.Option(Path("results"), help="folder to write <task>/<file> into"),
+    dest: Path = typer.Option(
+        Path("results"), help="folder to write <transformation>.repeat-<n>/<file> into (and tasks.tsv)"
+    ),
     workers: int = typer.Option(8, min=1, max=64, help="concurrent downloads"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
-    """Download every completed task's files, each checked against its sha-256."""
+    """Download every completed task's files, each checked against its sha-256, into a folder per
+    task named by its transformation and repeat (dest/tasks.tsv lists each folder's task key)."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
+        network = c.network_key(network)
         files = c.fetch_network(network, dest, workers=workers)
+    if fmt == "json":
+        print_json({"network": network, "dest": str(dest), "files": [str(f) for f in files]})
+        return
     console.print(f"{len(files)} files verified and written under {dest}")
 
 
-def page(network: str = NetworkArgument, hub: str | None = HubOption) -> None:
-    """A signed link to the network's results page, to open in a browser (valid 30 min by default)."""
+def page(
+    network: str = NetworkArgument,
+    open_browser: bool = typer.Option(False, "--open", "-o", help="open the link in a browser too"),
+    format: str | None = MessageFormatOption,
+    hub: str | None = HubOption,
+) -> None:
+    """Print a fresh signed link to the network's results page, alone on its line (valid 30 min by
+    default); with --open, open it in the browser too."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
+        network = c.network_key(network)
         url = c.page_link(network)
-    typer.echo(url)
+    if fmt == "json":
+        print_json({"network": network, "url": url})
+    else:
+        typer.echo(url)
+    if open_browser and not webbrowser.open(url):
+        err.print("no browser could be opened here: copy the link above")
 
 
 def networks(
-    scope: str | None = typer.Option(None, help="only this scope"), hub: str | None = HubOption
+    scope: str | None = typer.Option(None, help="only this scope"),
+    format: str | None = FormatOption,
+    hub: str | None = HubOption,
 ) -> None:
-    """List the networks in your scopes."""
+    """List the networks in your scopes (a table shows short keys; any command takes them back)."""
+    fmt = list_format(format)
     with hub_client(hub) as c:
         found = list(c.networks(scope=scope))
-    table = Table(title=f"{len(found)} networks")
-    for col in ("network", "name", "scopes", "edges"):
-        table.add_column(col)
-    for n in found:
-        table.add_row(n.key, n.name or "", ", ".join(n.scopes), str(n.n_edges or ""))
-    console.print(table)
+    rows = [(n.key, n.name or "", n.scopes, n.n_edges) for n in found]
+    show_rows(f"{len(found)} networks", ("network", "name", "scopes", "edges"), rows, fmt, keys=("network",))
 
 
 COMMANDS = (login, submit, networks, status, results, page, fetch)
@@ -303,74 +362,95 @@ tasks_app = typer.Typer(
 )
 
 
+def _report_changes(res: TaskChanges, fmt: str, text: str) -> None:
+    """What a task command changed: ``text`` (formatted with ``changed`` and ``skipped`` counts), or
+    the hub's answer as JSON (whole keys)."""
+    if fmt == "json":
+        print_json(res.model_dump(mode="json"))
+    else:
+        console.print(text.format(changed=len(res.changed), skipped=len(res.skipped)))
+
+
 @tasks_app.command("restart")
 def tasks_restart(
     network: str = NetworkArgument,
     pattern: str | None = typer.Option(None, "--pattern", help="only tasks whose traceback matches (regex)"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
     """Move a network's errored tasks back to waiting."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
-        changed = c.restart(network=network, traceback_pattern=pattern).changed
-    console.print(f"restarted {len(changed)} tasks")
+        res = c.restart(network=c.network_key(network), traceback_pattern=pattern)
+    _report_changes(res, fmt, "restarted {changed} tasks")
 
 
 @tasks_app.command("cancel")
-def tasks_cancel(keys: list[str] = KeysArgument, hub: str | None = HubOption) -> None:
+def tasks_cancel(
+    keys: list[str] = KeysArgument, format: str | None = MessageFormatOption, hub: str | None = HubOption
+) -> None:
     """Cancel tasks."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
         res = c.cancel(keys)
-    console.print(f"cancelled {len(res.changed)}; left {len(res.skipped)} (finished already)")
+    _report_changes(res, fmt, "cancelled {changed}; left {skipped} (finished already)")
 
 
 @tasks_app.command("priority")
 def tasks_priority(
     priority: int = typer.Argument(..., help="new priority (higher runs first)"),
     keys: list[str] = KeysArgument,
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
     """Set the priority of tasks."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
-        changed = c.set_priority(keys, priority).changed
-    console.print(f"priority {priority} set on {len(changed)} tasks")
+        res = c.set_priority(keys, priority)
+    _report_changes(res, fmt, f"priority {priority} set on {{changed}} tasks")
 
 
 @tasks_app.command("list")
 def tasks_list(
     network: str = NetworkArgument,
     status: str | None = typer.Option(None, help="only tasks in this state"),
+    format: str | None = FormatOption,
     hub: str | None = HubOption,
 ) -> None:
-    """List a network's tasks (state, repeat, priority, last error)."""
+    """List a network's tasks (state, repeat, priority, last error); a table shows short keys."""
+    fmt = list_format(format)
     with hub_client(hub) as c:
-        found = c.tasks(network, status=status)
-    table = Table(title=f"{len(found)} tasks")
-    for col in ("task", "state", "repeat", "priority", "last error"):
-        table.add_column(col)
-    for t in found:
-        table.add_row(t.key, t.status, str(t.repeat), str(t.priority), (t.last_error or "")[:60])
-    console.print(table)
+        found = c.tasks(c.network_key(network), status=status)
+    columns = ("task", "transformation", "state", "repeat", "priority", "last error")
+    rows = [
+        (t.key, t.transformation, t.status, t.repeat, t.priority, (t.last_error or "")[:60]) for t in found
+    ]
+    show_rows(f"{len(found)} tasks", columns, rows, fmt, keys=("task", "transformation"))
 
 
 @tasks_app.command("extend")
 def tasks_extend(
     keys: list[str] = KeysArgument,
     iterations: int = typer.Option(..., min=1, help="extra production iterations"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
     """Ask for more iterations (complete tasks go back to waiting)."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
         res = c.extend(keys, iterations)
-    console.print(f"extended {len(res.changed)}; left {len(res.skipped)}")
+    _report_changes(res, fmt, "extended {changed}; left {skipped}")
 
 
 @tasks_app.command("repeats")
 def tasks_repeats(
     network: str = NetworkArgument,
     count: int = typer.Option(1, min=1, help="new repeats per transformation"),
+    format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
     """Add repeats to every transformation of a network."""
+    fmt = message_format(format)
     with hub_client(hub) as c:
-        res = c.add_repeats(network, count)
-    console.print(f"added {len(res.changed)} tasks")
+        res = c.add_repeats(c.network_key(network), count)
+    _report_changes(res, fmt, "added {changed} tasks")

@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel
 
+from fepflow.hub.folders import task_folders
 from fepflow.hub.schemas import (
     API_PREFIX,
     DRS_PREFIX,
@@ -43,6 +45,7 @@ from fepflow.hub.token_file import load_token, save_token
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import ExperimentalValue, NetworkEstimates
 from fepflow.models.serialization import from_dict, to_dict
+from fepflow.store.lookup import is_full_key
 
 RETRY_STATUSES = frozenset({502, 503, 504})
 MAX_BACKOFF_S = 30.0
@@ -89,6 +92,24 @@ def _seconds(retry_after: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def _seg(ref: str) -> str:
+    """``ref`` as one path segment (a network's name may hold spaces or other reserved characters)."""
+    return quote(ref, safe="")
+
+
+TASK_INDEX = "tasks.tsv"
+"""The file ``fetch_network`` writes beside the task folders: folder, task, transformation, repeat."""
+
+
+def _write_task_index(path: Path, tasks: list[dict[str, Any]], folders: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["folder\ttask\ttransformation\ttransformation_name\trepeat"]
+    for t in sorted(tasks, key=lambda t: folders[t["task"]]):
+        name = str(t.get("transformation_name") or "").replace("\t", " ")
+        lines.append(f"{folders[t['task']]}\t{t['task']}\t{t['transformation']}\t{name}\t{t['repeat']}")
+    path.write_text("\n".join(lines) + "\n")
 
 
 def _values(values: Sequence[ExperimentalValue] | None) -> list[dict[str, Any]] | None:
@@ -352,33 +373,46 @@ class Client:
             yield NetworkSummary.model_validate(item)
 
     def network(self, key: str) -> NetworkSummary:
-        return self._get(NetworkSummary, f"{API_PREFIX}/networks/{key}")
+        """A network's summary; ``key`` may be its key, a unique prefix of the key, or its name."""
+        if "/" in key:  # no path segment can hold it (servers decode %2F before routing): by listing
+            found = [n for n in self.networks() if n.name == key]
+            if len(found) == 1:
+                return found[0]
+            if not found:
+                raise HubError(404, f"network {key} not found", "GET", f"{API_PREFIX}/networks")
+            listed = "; ".join(n.key for n in found)
+            raise HubError(409, f"network {key!r} is ambiguous: it matches {listed}", "GET", "")
+        return self._get(NetworkSummary, f"{API_PREFIX}/networks/{_seg(key)}")
+
+    def network_key(self, ref: str) -> str:
+        """The whole key of the network ``ref`` names (key, unique key prefix or name)."""
+        return ref if is_full_key(ref) else self.network(ref).key
 
     def network_document(self, key: str) -> AlchemicalNetwork:
-        model = from_dict(self._send("GET", f"{API_PREFIX}/networks/{key}/document").json())
+        model = from_dict(self._send("GET", f"{API_PREFIX}/networks/{_seg(key)}/document").json())
         assert isinstance(model, AlchemicalNetwork)
         return model
 
     def status(self, key: str) -> NetworkStatus:
-        return self._get(NetworkStatus, f"{API_PREFIX}/networks/{key}/status")
+        return self._get(NetworkStatus, f"{API_PREFIX}/networks/{_seg(key)}/status")
 
     def results(self, key: str) -> NetworkResults:
-        return self._get(NetworkResults, f"{API_PREFIX}/networks/{key}/results")
+        return self._get(NetworkResults, f"{API_PREFIX}/networks/{_seg(key)}/results")
 
     def results_csv(self, key: str) -> str:
-        return self._send("GET", f"{API_PREFIX}/networks/{key}/results", params={"format": "csv"}).text
+        return self._send("GET", f"{API_PREFIX}/networks/{_seg(key)}/results", params={"format": "csv"}).text
 
     def network_estimates(self, key: str) -> NetworkEstimates:
         """A relative network's ΔΔG per edge, ΔG per ligand, cycle closures and statistics (HubError
         409 for an absolute network)."""
-        return self._get(NetworkEstimates, f"{API_PREFIX}/networks/{key}/estimates")
+        return self._get(NetworkEstimates, f"{API_PREFIX}/networks/{_seg(key)}/estimates")
 
     def archive(self, key: str) -> dict[str, Any]:
-        return dict(self._send("GET", f"{API_PREFIX}/networks/{key}/archive").json())
+        return dict(self._send("GET", f"{API_PREFIX}/networks/{_seg(key)}/archive").json())
 
     def add_repeats(self, network: str, count: int, transformations: list[str] | None = None) -> TaskChanges:
         body = {"count": count, "transformations": transformations}
-        return self._post(TaskChanges, f"{API_PREFIX}/networks/{network}/repeats", body)
+        return self._post(TaskChanges, f"{API_PREFIX}/networks/{_seg(network)}/repeats", body)
 
     # -- tasks ----------------------------------------------------------------------------------
 
@@ -394,7 +428,7 @@ class Client:
         return [TaskOut.model_validate(t) for t in self._pages(f"{API_PREFIX}/tasks", params)]
 
     def task(self, key: str) -> TaskOut:
-        return self._get(TaskOut, f"{API_PREFIX}/tasks/{key}")
+        return self._get(TaskOut, f"{API_PREFIX}/tasks/{_seg(key)}")
 
     def set_priority(self, tasks: list[str], priority: int) -> TaskChanges:
         return self._post(TaskChanges, f"{API_PREFIX}/tasks/priority", {"tasks": tasks, "priority": priority})
@@ -421,13 +455,13 @@ class Client:
 
     def page_link(self, network: str) -> str:
         """A signed link to the network's results page (for a browser, which sends no token)."""
-        return str(self._send("GET", f"{API_PREFIX}/networks/{network}/page-link").json()["url"])
+        return str(self._send("GET", f"{API_PREFIX}/networks/{_seg(network)}/page-link").json()["url"])
 
     def transformation_results(self, key: str) -> TransformationResults:
-        return self._get(TransformationResults, f"{API_PREFIX}/transformations/{key}/results")
+        return self._get(TransformationResults, f"{API_PREFIX}/transformations/{_seg(key)}/results")
 
     def result(self, key: str) -> dict[str, Any]:
-        return dict(self._send("GET", f"{API_PREFIX}/results/{key}").json())
+        return dict(self._send("GET", f"{API_PREFIX}/results/{_seg(key)}").json())
 
     def drs_object(self, object_id: str) -> DrsObject:
         return self._get(DrsObject, f"{DRS_PREFIX}/objects/{object_id}")
@@ -491,13 +525,19 @@ class Client:
         return target
 
     def fetch_network(self, network: str, dest: Path, *, workers: int = 8) -> list[Path]:
-        """Every file of every completed task of ``network`` under ``dest/<task>/``, concurrently, verified."""
+        """Every file of every completed task of ``network`` under ``dest/<folder>/``, concurrently,
+        verified; a task's folder is named by its transformation and repeat
+        (:func:`fepflow.hub.folders.task_folders`), and ``dest/tasks.tsv`` says which task each is."""
         archive = self.archive(network)
         bundles = self.drs_objects(archive["drs_ids"])
-        task_of = {t["drs_id"]: t["task"] for t in archive["tasks"] if t["drs_id"]}
+        done = [t for t in archive["tasks"] if t["drs_id"]]
+        folders = task_folders(done)
+        folder_of = {t["drs_id"]: folders[t["task"]] for t in done}
+        if done:
+            _write_task_index(dest / TASK_INDEX, done, folders)
         jobs: list[tuple[str, Path]] = []
         for bundle in bundles:
-            folder = dest / task_of.get(bundle.id, bundle.id)
+            folder = dest / folder_of.get(bundle.id, bundle.id)
             for item in bundle.contents or []:
                 if item.id:
                     jobs.append((item.id, folder / item.name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -82,10 +83,17 @@ def test_admin_login_submit_status_results_tasks(
     assert as_json["molecules"][0]["molecule"] == "methanol"
     assert "+4.25" not in run(cli, "results", network) and "-4.25" in run(cli, "results", network)
     out = run(cli, "fetch", network, "--dest", str(tmp_path / "dl"))
-    assert "1 files verified" in out and (tmp_path / "dl" / keys[0] / "summary.json").exists()
-    assert network[:20] in run(cli, "networks")
+    assert "1 files verified" in out
+    index_rows = [r.split("\t") for r in (tmp_path / "dl" / "tasks.tsv").read_text().splitlines()[1:]]
+    folder = next(r[0] for r in index_rows if r[1] == keys[0])  # named by transformation and repeat
+    assert re.fullmatch(r"hydration_of_(meth|eth)anol\.repeat-0", folder)
+    assert (tmp_path / "dl" / folder / "summary.json").exists()
+    assert network in run(cli, "networks")
     listed = run(cli, "tasks", "list", network, "--status", "complete")
-    assert "1 tasks" in listed
+    assert listed.splitlines()[1:] == [
+        f"{keys[0]}\t{hub_index.tasks.get(keys[0]).transformation_key}\tcomplete\t0\t0\t"
+    ]
+    assert "1 tasks" in run(cli, "tasks", "list", network, "--status", "complete", "-f", "table")
     assert "extended 1" in run(cli, "tasks", "extend", keys[0], "--iterations", "100")
     assert hub_index.tasks.get(keys[0]).status == "waiting"
     assert "added 2 tasks" in run(cli, "tasks", "repeats", network, "--count", "1")
@@ -101,3 +109,62 @@ def _fail_and_restart(cli: CliRunner, index: Index, network: str) -> None:
     assert "restarted 0 tasks" in run(cli, "tasks", "restart", network, "--pattern", "sqm")
     assert "restarted 1 tasks" in run(cli, "tasks", "restart", network, "--pattern", "NaN")
     assert "priority 9 set on 1 tasks" in run(cli, "tasks", "priority", "9", key)
+
+
+LONG_NAME = "a network named at some length so that no line of it fits in eighty columns " * 2
+
+
+def test_names_prefixes_and_output_that_scripts_read_at_80_columns(
+    cli: CliRunner, hub_index: Index, hub_objects: ObjectStore, tmp_path: Path
+) -> None:
+    """Piped output (CliRunner's is no terminal) at 80 columns: whole keys and links on one line,
+    plain tab-separated listings, JSON on request; networks and tasks by name and short key."""
+    env = {"COLUMNS": "80"}
+    run(cli, "admin", "add-user", "erin", "-s", SCOPE, "--secret-env", "S", env={"S": "erin secret x"})
+    run(cli, "login", "-u", "erin", "--password", "erin secret x")
+    ligands = tmp_path / "alcohols.csv"
+    ligands.write_text("name,smiles\nmethanol,CO\nethanol,CCO\n")
+    out = run(
+        cli, "submit", str(ligands), "-s", SCOPE, "--preset", "fast", "--name", LONG_NAME.strip(), env=env
+    )
+    network = next(d["_id"] for d in hub_index.db["networks"].find({}, {"_id": 1}))
+    assert network in out.splitlines()  # the whole key, alone on its line, however narrow
+    submitted = json.loads(
+        run(
+            cli,
+            "submit",
+            str(ligands),
+            "-s",
+            SCOPE,
+            "--preset",
+            "fast",
+            "--name",
+            "alcohols",
+            "-f",
+            "json",
+            env=env,
+        )
+    )
+    assert submitted["network"] != network and len(submitted["tasks"]) == 2
+    listed = run(cli, "networks", env=env).splitlines()
+    assert listed[0].split("\t") == ["network", "name", "scopes", "edges"]
+    assert any(line.startswith(f"{network}\t{LONG_NAME.strip()}\t{SCOPE}") for line in listed[1:])
+    table = run(cli, "networks", "-f", "table", env=env)
+    assert network not in table and network.split("-")[1][:12] in table  # short keys for people
+    as_json = json.loads(run(cli, "networks", "-f", "json", env=env))
+    assert {n["network"] for n in as_json} == {network, submitted["network"]}
+    short = network.split("-")[1][:8]
+    assert "waiting 2" in run(cli, "status", short, env=env)
+    status = json.loads(run(cli, "status", "alcohols", "-f", "json", env=env))
+    assert status["network"] == submitted["network"] and status["total"] == 2
+    task_lines = run(cli, "tasks", "list", "alcohols", env=env).splitlines()[1:]
+    task = task_lines[0].split("\t")[0]
+    assert task in submitted["tasks"] and len(task) == 69
+    cancelled = json.loads(run(cli, "tasks", "cancel", task.split("-")[1][:10], "-f", "json", env=env))
+    assert cancelled["changed"] == [task]
+    link = run(cli, "page", "alcohols", env=env).splitlines()
+    assert len(link) == 1 and link[0].startswith("https://hub.example.org:8443/networks/")
+    assert submitted["network"] in link[0] and len(link[0]) > 80
+    assert json.loads(run(cli, "page", "alcohols", "-f", "json", env=env))["url"].startswith("https://")
+    missing = cli.invoke(app, ["status", "no such network"], env=env)
+    assert missing.exit_code == 1 and "not found" in missing.output

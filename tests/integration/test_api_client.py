@@ -42,7 +42,10 @@ def test_submit_follow_and_fetch(
     assert client.cancel([tasks[1].key]).changed == [tasks[1].key]
     assert client.set_priority([tasks[2].key], 5).changed == [tasks[2].key]
     files = client.fetch_network(sub.network, tmp_path / "out")
-    assert files == [tmp_path / "out" / tasks[0].key / "summary.json"]
+    name = hub_index.transformations.summary(tasks[0].transformation)["name"]  # "hydration of <ligand>"
+    folder = f"{name.replace(' ', '_')}.repeat-{tasks[0].repeat}"
+    assert files == [tmp_path / "out" / folder / "summary.json"]
+    assert tasks[0].key in (tmp_path / "out" / "tasks.tsv").read_text().split("\n")[1]
     assert json.loads(files[0].read_bytes())["dg_kcal_mol"] == -3.0
     assert client.download(made["bundle"]["id"], tmp_path / "manifest.json").exists()
     network = client.network_document(sub.network)
