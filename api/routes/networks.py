@@ -14,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from api import idempotency
+from api.allocation import check_allocation, opt_in_allocation
 from api.cache import TTLCache
 from api.deps import ApiSettingsDep, ClaimsDep, IndexDep, NetworkKey, ambiguous
 from api.scoping import network_covered, network_doc, visible_scopes
@@ -69,11 +70,13 @@ def submit(
         )
     submission = plan_submission(body, limits)
     network = submission.network
+    check_allocation(network, body.allocation)
     before = index.networks.scopes_of(network.key)
     seen_before = before is not None and bool(visible_scopes(claims, before))
     report = index.submit_network(network, scope=scope, priority=body.priority, repeats=body.repeats)
     if submission.experimental:
         index.networks.set_experimental(network.key, submission.experimental, scope=scope)
+    opt_in_allocation(index, network.key, body.allocation)
     new_here = before is None or scope not in before
     response.status_code = status.HTTP_201_CREATED if new_here else status.HTTP_200_OK
     return SubmitResult(

@@ -104,6 +104,32 @@ PLANNER_FIELDS = ("protein_pdb", "protein_name", "shape", "reference", "edges", 
 """Planner inputs that a network document (already planned) does not take."""
 
 
+class AllocationRequest(_Request):
+    """A network's allocation strategy (:class:`fepflow.analysis.allocation.Strategy`): Dagster's
+    allocation sensor adds repeats (extensions beyond ``max_repeats``) to the transformations whose
+    extra sampling lowers the per-ligand uncertainty most per second of compute."""
+
+    target_kcal_mol: float = Field(
+        ..., gt=0, le=100, description="stop when every ligand's uncertainty is at or below this"
+    )
+    budget_hours: float = Field(
+        ..., ge=0, le=1_000_000, description="compute the strategy may add, slot-hours"
+    )
+    max_pending: int = Field(4, ge=1, le=1000, description="most of its tasks waiting or running at once")
+    max_repeats: int = Field(
+        8, ge=1, le=100, description="repeats per transformation before it extends instead"
+    )
+
+    def strategy(self) -> dict[str, Any]:
+        """The strategy's fields, as :class:`fepflow.analysis.allocation.Strategy` takes them."""
+        return {
+            "target_kcal_mol": self.target_kcal_mol,
+            "budget_s": self.budget_hours * 3600.0,
+            "max_pending": self.max_pending,
+            "max_repeats": self.max_repeats,
+        }
+
+
 class NetworkSubmission(_Request):
     """Either a network document (``network``), or a planner body: ligands (``ligands`` as SMILES or
     ``sdf``), a protocol and, for relative networks, the protein, a shape or edges, all planned by the
@@ -140,6 +166,11 @@ class NetworkSubmission(_Request):
     )
     ph: float = Field(7.0, ge=0.0, le=14.0, description="pH for the protein's protonation states")
     build_loops: bool = Field(False, description="model residues missing inside a chain (needs SEQRES)")
+    allocation: AllocationRequest | None = Field(
+        None,
+        description="opt the (relative) network in to the allocation strategy: repeats are added where "
+        "they lower the per-ligand uncertainty most, until the target is met or the budget spent",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> NetworkSubmission:
