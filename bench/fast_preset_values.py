@@ -10,8 +10,10 @@ without the stack or Dagster:
   no stopping rule), on the platform given by ``--old-platform`` (Reference is what the protocol
   used; CPU gives the same Hamiltonian about 5 x faster for these molecules).
 
-It prints ΔG_hyd ± MBAR error, each leg's iterations and why it stopped, each task's wall seconds,
-and, with both modes, each difference in combined standard errors. It never fails on a number.
+It prints ΔG_hyd ± MBAR error, each leg's iterations and why it stopped, each task's wall and CPU
+seconds (CPU: this process and the tools it ran; on a loaded machine, what the task would take on an
+idle core), and, with both modes, each difference in combined standard errors. It never fails on a
+number.
 
     .venv/bin/python bench/fast_preset_values.py [--modes new old] [--molecules methanol ethane ...]
         [--old-platform Reference|CPU]
@@ -65,7 +67,7 @@ def run_one(name: str, smiles: str, mode: str, cache: Path) -> dict[str, Any]:
         protocol="absolute-hydration",
         settings=AbsoluteHydrationProtocol.preset_settings("fast", **overrides),
     )
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), sum(os.times()[:4])
     with tempfile.TemporaryDirectory() as workdir:
         result = AbsoluteHydrationProtocol.for_transformation(edge).run_task(
             edge, repeat=0, workdir=Path(workdir), cache_dir=cache, threads=1
@@ -76,6 +78,7 @@ def run_one(name: str, smiles: str, mode: str, cache: Path) -> dict[str, Any]:
         "dg": summary.dg_kcal_mol,
         "err": summary.dg_mbar_error_kcal_mol,
         "wall_s": time.perf_counter() - began,
+        "cpu_s": sum(os.times()[:4]) - cpu_began,  # this process and its tools (antechamber, sqm, tleap)
         "legs": legs,
     }
 
@@ -104,7 +107,8 @@ def main() -> None:
                 for leg, s in row["legs"].items()
             )
             print(
-                f"{mode:>3} {name:<9} ΔG_hyd {row['dg']:+.3f} ± {row['err']:.3f} kcal/mol; task {row['wall_s']:.1f} s "
+                f"{mode:>3} {name:<9} ΔG_hyd {row['dg']:+.3f} ± {row['err']:.3f} kcal/mol; task {row['wall_s']:.1f} s, "
+                f"CPU {row['cpu_s']:.1f} s "
                 f"(load {os.getloadavg()[0]:.1f}); {legs}",
                 flush=True,
             )
