@@ -78,7 +78,7 @@ PRODUCTION: dict[str, Any] = {
 # (fepflow.engine.isolated: ~14 us per step for toluene on Reference, where openmmtools' alchemical GB
 # force cost 1.45 ms), so an iteration's fixed cost (energy matrix, exchanges, storage: ~10-20 ms) is
 # paid for by 2 ps of MD per state; sampling stops once the MBAR error of the leg is 0.05 kcal/mol and
-# its halves agree (at least 20 iterations, 40 ps per state; at most 200, checked every 10).
+# its halves agree (at least 50 iterations, 100 ps per state; at most 200, checked every 10).
 FAST: dict[str, Any] = {
     "lambdas": {
         "electrostatics": [1.0, 0.75, 0.5, 0.25, 0.0, 0.0],
@@ -92,7 +92,7 @@ FAST: dict[str, Any] = {
         "production_iterations": 200,
         "checkpoint_interval_iterations": 10,
         "target_error_kcal_mol": 0.05,
-        "min_production_iterations": 20,
+        "min_production_iterations": 50,
     },
     "system": {"solvent_model": "obc2"},
     "repeats": 1,
