@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import typer
+from pydantic import ValidationError
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -41,7 +42,7 @@ from fepflow.cli.plan import (
     read_campaign_files,
 )
 from fepflow.hub.client import Client, HubError
-from fepflow.hub.schemas import NetworkStatus, TaskChanges
+from fepflow.hub.schemas import AllocationRequest, NetworkStatus, TaskChanges
 from fepflow.hub.token_file import default_token_file, load_token
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import NetworkEstimates
@@ -118,6 +119,15 @@ def submit(
     build_loops: bool = BuildLoopsOption,
     name: str | None = NameOption,
     priority: int = typer.Option(0, help="higher runs first"),
+    target: float | None = typer.Option(
+        None,
+        "--target-uncertainty",
+        help="opt in to the allocation strategy (relative networks): add repeats where they lower the "
+        "per-ligand uncertainty most until every ligand is at or below this (kcal/mol); needs --budget-hours",
+    ),
+    budget_hours: float | None = typer.Option(
+        None, "--budget-hours", help="the allocation strategy's compute budget, slot-hours"
+    ),
     format: str | None = MessageFormatOption,
     hub: str | None = HubOption,
 ) -> None:
@@ -128,6 +138,7 @@ def submit(
     source = path or ligands
     assert source is not None
     fmt = message_format(format)
+    allocation = _allocation(target, budget_hours)
     planner = {"shape": shape, "reference": reference, "edges": edges, "protein": protein}
     with hub_client(hub) as c:
         if source.suffix.lower() == ".json":
@@ -139,7 +150,12 @@ def submit(
             values = read_campaign_files(None, None, None, experimental).experimental
             network = _read_network(source)
             result = c.submit_network(
-                network, scope=scope, repeats=repeats, priority=priority, experimental=values
+                network,
+                scope=scope,
+                repeats=repeats,
+                priority=priority,
+                experimental=values,
+                allocation=allocation,
             )
         else:
             files = read_campaign_files(source, protein, edges, experimental)
@@ -160,6 +176,7 @@ def submit(
                 experimental=files.experimental,
                 ph=ph,
                 build_loops=build_loops,
+                allocation=allocation,
             )
     if fmt == "json":
         print_json(result.model_dump(mode="json"))
@@ -170,6 +187,19 @@ def submit(
     console.print(f"{verb}: network ({result.name!r}) in scope {result.scope}:")
     console.print(f"[cyan]{result.network}[/]")
     console.print(f"{len(result.transformations)} transformations, {len(result.tasks)} tasks")
+
+
+def _allocation(target: float | None, budget_hours: float | None) -> AllocationRequest | None:
+    """The allocation strategy of --target-uncertainty and --budget-hours (both or neither)."""
+    if target is None and budget_hours is None:
+        return None
+    if target is None or budget_hours is None:
+        raise typer.BadParameter("an allocation strategy needs both --target-uncertainty and --budget-hours")
+    try:
+        return AllocationRequest(target_kcal_mol=target, budget_hours=budget_hours)
+    except ValidationError as exc:
+        problems = "; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(f"allocation strategy: {problems}") from None
 
 
 def _read_network(path: Path) -> AlchemicalNetwork:

@@ -31,6 +31,7 @@ from fepflow.hub.schemas import (
     DRS_PREFIX,
     MAX_BULK,
     AccessURL,
+    AllocationRequest,
     DrsObject,
     NetworkResults,
     NetworkStatus,
@@ -110,6 +111,11 @@ def _write_task_index(path: Path, tasks: list[dict[str, Any]], folders: dict[str
         name = str(t.get("transformation_name") or "").replace("\t", " ")
         lines.append(f"{folders[t['task']]}\t{t['task']}\t{t['transformation']}\t{name}\t{t['repeat']}")
     path.write_text("\n".join(lines) + "\n")
+
+
+def _allocation(allocation: AllocationRequest | None) -> dict[str, Any]:
+    """The body's ``allocation`` field, only when one is given (hubs before it refuse the field)."""
+    return {} if allocation is None else {"allocation": allocation.model_dump()}
 
 
 def _values(values: Sequence[ExperimentalValue] | None) -> list[dict[str, Any]] | None:
@@ -309,14 +315,17 @@ class Client:
         repeats: int | None = None,
         priority: int = 0,
         experimental: Sequence[ExperimentalValue] | None = None,
+        allocation: AllocationRequest | None = None,
     ) -> SubmitResult:
-        """A network document as it is (and, optionally, measured values of its ligands)."""
+        """A network document as it is (and, optionally, measured values of its ligands, and an
+        allocation strategy)."""
         body = {
             "scope": scope,
             "network": to_dict(network),
             "repeats": repeats,
             "priority": priority,
             "experimental": _values(experimental),
+            **_allocation(allocation),
         }
         return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 
@@ -340,6 +349,7 @@ class Client:
         experimental: Sequence[ExperimentalValue] | None = None,
         ph: float = 7.0,
         build_loops: bool = False,
+        allocation: AllocationRequest | None = None,
     ) -> SubmitResult:
         """A planner body: ligands as SMILES (or ``(name, smiles)`` pairs) or SDF text, planned by the
         hub with the same planner as ``fepflow plan`` (relative networks: the protein's PDB text, a
@@ -365,6 +375,7 @@ class Client:
             "experimental": _values(experimental),
             "ph": ph,
             "build_loops": build_loops,
+            **_allocation(allocation),
         }
         return self._post(SubmitResult, f"{API_PREFIX}/networks", body)
 
