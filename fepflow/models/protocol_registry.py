@@ -19,6 +19,7 @@ from fepflow.errors import ModelError
 # protocol name -> "module:SettingsClass"
 _PROTOCOLS: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.absolute.settings:AbsoluteHydrationSettings",
+    "absolute-binding": "fepflow.protocols.absolute.binding_settings:AbsoluteBindingSettings",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceSettings",
     "relative-hydration": "fepflow.protocols.relative.settings:RelativeHydrationSettings",
     "relative-binding": "fepflow.protocols.relative.settings:RelativeBindingSettings",
@@ -28,6 +29,7 @@ _PROTOCOLS: dict[str, str] = {
 # protocol name -> "module:ProtocolClass"
 _CLASSES: dict[str, str] = {
     "absolute-hydration": "fepflow.protocols.absolute.hydration:AbsoluteHydrationProtocol",
+    "absolute-binding": "fepflow.protocols.absolute.binding:AbsoluteBindingProtocol",
     "harmonic-reference": "fepflow.protocols.harmonic:HarmonicReferenceProtocol",
     "relative-hydration": "fepflow.protocols.relative.hydration:RelativeHydrationProtocol",
     "relative-binding": "fepflow.protocols.relative.binding:RelativeBindingProtocol",
