@@ -94,6 +94,7 @@ class AbsoluteHydrationProtocol(Protocol):
 
     def analyse(self, run: RunContext, setup: dict[str, Any], outcomes: dict[str, Any]) -> TaskResult:
         """MBAR on both legs and the bundle; ΔG_hyd = ΔG(vacuum decoupling) - ΔG(solvent decoupling)."""
+        from fepflow.chemistry.implicit_limits import implicit_solvent_warnings
         from fepflow.protocols.common.analysis import analyse_legs, leg_warnings
         from fepflow.protocols.common.bundle import bundle_files
 
@@ -110,7 +111,7 @@ class AbsoluteHydrationProtocol(Protocol):
             ligand=ligand.name,
             ligand_key=ligand.key,
             legs=analysed.legs,
-            warnings=leg_warnings(analysed.legs),
+            warnings=leg_warnings(analysed.legs) + (implicit_solvent_warnings(ligand) if implicit else []),
             solvent_model=IMPLICIT_SOLVENT_NOTE
             if implicit
             else f"explicit {setup.get('solvent_leg', 'TIP3P')}",

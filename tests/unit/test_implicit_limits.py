@@ -1,0 +1,40 @@
+"""The fast preset's implicit solvent flags the chemistry it cannot treat (measured in
+fepflow.chemistry.implicit_limits), and only that."""
+
+from __future__ import annotations
+
+import pytest
+
+from fepflow.chemistry.implicit_limits import implicit_solvent_warnings
+from fepflow.models import SmallMoleculeComponent
+
+
+def _warnings(smiles: str) -> list[str]:
+    return implicit_solvent_warnings(SmallMoleculeComponent.from_smiles(smiles, "x"))
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    [
+        "COS(=O)(=O)C",  # methyl methanesulfonate
+        "CS(=O)(=O)C",  # dimethyl sulfone
+        "COS(=O)(=O)OC",  # dimethyl sulfate
+        "CS(N)(=O)=O",  # methanesulfonamide
+        "COP(=O)(OC)OC",  # trimethyl phosphate
+        "CCOP(=S)(OCC)Oc1ccc(cc1)[N+](=O)[O-]",  # parathion
+    ],
+)
+def test_sulfonyls_and_phosphorus_are_refused_as_predictions(smiles: str) -> None:
+    (warning,) = _warnings(smiles)
+    assert "cannot treat" in warning and "production preset" in warning
+
+
+@pytest.mark.parametrize("smiles", ["C(CO)O", "C(C(CO)O)O"])
+def test_polyols_are_flagged(smiles: str) -> None:
+    (warning,) = _warnings(smiles)
+    assert warning.startswith("x: polyol")
+
+
+@pytest.mark.parametrize("smiles", ["CO", "Oc1ccccc1", "CS(=O)C", "CCS", "CSc1ccccc1", "COCCO", "Cc1ccccc1"])
+def test_what_gb_treats_passes_unflagged(smiles: str) -> None:
+    assert _warnings(smiles) == []  # alcohols, phenol, sulfoxide, thiols, thioethers, ethers
