@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from fepflow.models import ProteinComponent, SmallMoleculeComponent, SolventComponent
 from fepflow.planning import plan_network
 from fepflow.planning.absolute import absolute_network
@@ -38,3 +40,17 @@ def test_binding_keeps_the_physiological_salt() -> None:
         _ligands(), edges=[("benzene", "toluene")], protein=ProteinComponent.from_pdb(PDB, "toy")
     )
     assert _salt(network) == {0.15}
+
+
+def test_the_production_schedule_is_no_sparser_than_openfes_default() -> None:
+    from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
+
+    # openfe's AbsoluteSolvationProtocol default (LambdaSettings, written there as 1 - λ): 14 windows
+    openfe_elec = [0.0, 0.25, 0.5, 0.75, *[1.0] * 10]
+    openfe_vdw = [0.0] * 5 + [0.12, 0.24, 0.36, 0.48, 0.6, 0.7, 0.77, 0.85, 1.0]
+    lambdas = AbsoluteHydrationProtocol.preset_settings("production")["lambdas"]
+    assert len(lambdas["electrostatics"]) >= len(openfe_elec)
+    steric_steps = sum(a != b for a, b in zip(lambdas["sterics"], lambdas["sterics"][1:], strict=False))
+    assert steric_steps >= 9  # the old default had 6
+    assert lambdas["sterics"] == pytest.approx([1.0 - x for x in openfe_vdw])
+    assert lambdas["electrostatics"] == pytest.approx([1.0 - x for x in openfe_elec])

@@ -15,9 +15,12 @@ from fepflow.protocols.common.settings import (
     SettingsSection,
 )
 
-# Electrostatics switched off first (with sterics on), then sterics decoupled with softcore.
-DEFAULT_LAMBDA_ELECTROSTATICS = (1.0, 0.75, 0.5, 0.25, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-DEFAULT_LAMBDA_STERICS = (1.0, 1.0, 1.0, 1.0, 1.0, 0.8, 0.6, 0.4, 0.2, 0.1, 0.0)
+# Electrostatics switched off first (with sterics on), then sterics decoupled with softcore: openfe's
+# default schedule for AbsoluteSolvationProtocol (14 windows: openfe/protocols/openmm_afe/
+# equil_solvation_afe_method.py, _default_settings, LambdaSettings lambda_elec / lambda_vdw, there
+# written as 1 - λ), used by the production preset so that its results compare with openfe's.
+DEFAULT_LAMBDA_ELECTROSTATICS = (1.0, 0.75, 0.5, 0.25, *(0.0,) * 10)
+DEFAULT_LAMBDA_STERICS = (*(1.0,) * 5, 0.88, 0.76, 0.64, 0.52, 0.4, 0.3, 0.23, 0.15, 0.0)
 
 
 class LambdaSchedule(SettingsSection):
