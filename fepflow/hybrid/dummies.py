@@ -186,12 +186,16 @@ def _canonical(term: tuple[int, ...]) -> tuple[int, ...]:
 class DummyRules:
     """The dummy groups of both end states; decides, and records, which terms a hybrid keeps."""
 
-    def __init__(self, groups: list[DummyGroup]) -> None:
+    def __init__(self, groups: list[DummyGroup], apply: bool = True) -> None:
         self.groups = groups
+        self.apply = apply
+        """False: every term kept (the treatment before these rules, for comparisons)."""
         self._group_of = {atom: group for group in groups for atom in group.atoms}
 
     @classmethod
-    def from_systems(cls, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms) -> DummyRules:
+    def from_systems(
+        cls, sys_a: openmm.System, sys_b: openmm.System, atoms: HybridAtoms, apply: bool = True
+    ) -> DummyRules:
         groups = []
         for side, system, index, unique in (
             ("a", sys_a, None, atoms.unique_a),
@@ -199,14 +203,14 @@ class DummyRules:
         ):
             adjacency = topology(system, index)
             groups += dummy_groups(side, unique, adjacency, torsion_quadruples(system, index))
-        return cls(groups)
+        return cls(groups, apply)
 
     def keeps(self, kind: str, term: tuple[int, ...]) -> bool:
         """Whether a term (hybrid indices) stays at full strength at both end states; recorded."""
         touched = {id(g): g for g in (self._group_of.get(i) for i in term) if g is not None}
         if not touched:
             return True
-        keep = all(group.keeps(kind, term) for group in touched.values())
+        keep = not self.apply or all(group.keeps(kind, term) for group in touched.values())
         first = min(touched.values(), key=lambda g: g.atoms)
         (first.kept if keep else first.removed)[kind].add(_canonical(term))
         return keep

@@ -75,6 +75,7 @@ def build_hybrid(
     pairs: Iterable[tuple[int, int]],
     *,
     softcore_alpha: float = 0.5,
+    dummy_rules: bool = True,
 ) -> HybridSystem:
     """The hybrid of ligand A (in ``system_a``) and ligand B (``system_b``, the ligand alone).
 
@@ -90,6 +91,9 @@ def build_hybrid(
         The atom mapping (``AtomMapping.pairs``).
     softcore_alpha : float
         Softcore alpha of the unique atoms' Lennard-Jones.
+    dummy_rules : bool
+        Apply the dummy-atom rules (:mod:`fepflow.hybrid.dummies`); False keeps every bonded term of
+        the unique atoms at full strength, as before them (for comparisons only).
 
     Returns
     -------
@@ -117,7 +121,7 @@ def build_hybrid(
         if system_a.isVirtualSite(i):
             hybrid.setVirtualSite(i, system_a.getVirtualSite(i))
     _add_constraints(hybrid, system_a, system_b, atoms)
-    rules = DummyRules.from_systems(system_a, system_b, atoms)
+    rules = DummyRules.from_systems(system_a, system_b, atoms, apply=dummy_rules)
     add_bonds(hybrid, system_a, system_b, atoms, rules)
     add_angles(hybrid, system_a, system_b, atoms, rules)
     add_torsions(hybrid, system_a, system_b, atoms, rules)
