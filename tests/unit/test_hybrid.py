@@ -4,6 +4,7 @@ charges, Lennard-Jones, 1-2/1-3 exclusions and scaled 1-4 pairs)."""
 
 from __future__ import annotations
 
+import json
 import numpy as np
 import openmm
 import pytest
@@ -293,6 +294,11 @@ def test_dummy_groups_keep_one_bond_two_angles_one_torsion(smiles_a: str, smiles
         for g in hybrid.dummy_groups
     ]
     assert found == DUMMY_COUNTS[(smiles_a, smiles_b)]
+    # what the relative setup records in each leg's metadata (JSON)
+    recorded = json.loads(json.dumps([g.summary() for g in hybrid.dummy_groups]))
+    assert [[len(r["removed"][k]) for k in ("bond", "angle", "torsion")] for r in recorded] == [
+        list(row[4]) for row in found
+    ]
     for group in hybrid.dummy_groups:
         (root,) = group.roots
         spanning_angles = [t for t in group.kept["angle"] if set(t) - set(group.atoms) - {group.junction}]

@@ -151,4 +151,5 @@ def _save_hybrid(
         n_unique_a=len(atoms.unique_a),
         n_unique_b=len(atoms.unique_b),
         dispersion_coefficients_kj_mol_nm3=hybrid.dispersion_coefficients,
+        dummy_groups=[group.summary() for group in hybrid.dummy_groups],
     )
