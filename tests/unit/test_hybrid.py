@@ -5,6 +5,7 @@ charges, Lennard-Jones, 1-2/1-3 exclusions and scaled 1-4 pairs)."""
 from __future__ import annotations
 
 import json
+
 import numpy as np
 import openmm
 import pytest
