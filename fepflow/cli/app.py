@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 import fepflow
-from fepflow.cli import dev, hub, plan
+from fepflow.cli import dev, hub, interop, plan
 from fepflow.cli.admin import admin_app
 from fepflow.cli.console import console
 
@@ -20,5 +20,6 @@ def version() -> None:
 
 for command in (*dev.COMMANDS, plan.plan, *hub.COMMANDS):
     app.command()(command)
+app.command("import-openfe")(interop.import_openfe_command)
 app.add_typer(hub.tasks_app, name="tasks")
 app.add_typer(admin_app, name="admin")

@@ -8,6 +8,7 @@ import webbrowser
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ from fepflow.cli.console import (
     print_json,
     show_rows,
 )
+from fepflow.cli.interop import import_openfe, is_gufe_text
 from fepflow.cli.network_results import show_network_estimates
 from fepflow.cli.plan import (
     BuildLoopsOption,
@@ -42,8 +44,9 @@ from fepflow.cli.plan import (
     read_campaign_files,
 )
 from fepflow.hub.client import Client, HubError
-from fepflow.hub.schemas import AllocationRequest, NetworkStatus, TaskChanges
+from fepflow.hub.schemas import AllocationRequest, NetworkStatus, SubmitResult, TaskChanges
 from fepflow.hub.token_file import default_token_file, load_token
+from fepflow.interop.openfe_tsv import gather_tsv
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import NetworkEstimates
 from fepflow.models.serialization import from_json
@@ -101,7 +104,7 @@ def submit(
         None,
         exists=True,
         dir_okay=False,
-        help="SDF, CSV of SMILES, or a network document (JSON, e.g. from fepflow plan)",
+        help="SDF, CSV of SMILES, or a network document (JSON: from fepflow plan, or openfe's planners)",
     ),
     scope: str = typer.Option(..., "--scope", "-s", help="org-campaign-project"),
     ligands: Path | None = typer.Option(
@@ -142,21 +145,8 @@ def submit(
     planner = {"shape": shape, "reference": reference, "edges": edges, "protein": protein}
     with hub_client(hub) as c:
         if source.suffix.lower() == ".json":
-            given = [f"--{k}" for k, v in planner.items() if v is not None]
-            if given:
-                raise typer.BadParameter(
-                    f"a network document is planned already: {', '.join(given)} are for ligands"
-                )
-            values = read_campaign_files(None, None, None, experimental).experimental
-            network = _read_network(source)
-            result = c.submit_network(
-                network,
-                scope=scope,
-                repeats=repeats,
-                priority=priority,
-                experimental=values,
-                allocation=allocation,
-            )
+            sent = {"scope": scope, "repeats": repeats, "priority": priority, "allocation": allocation}
+            result = _submit_document(c, source, planner, experimental, sent)
         else:
             files = read_campaign_files(source, protein, edges, experimental)
             result = c.submit_ligands(
@@ -178,6 +168,21 @@ def submit(
                 build_loops=build_loops,
                 allocation=allocation,
             )
+    _print_submitted(result, fmt)
+
+
+def _submit_document(
+    c: Client, source: Path, planner: dict[str, Any], experimental: Path | None, sent: dict[str, Any]
+) -> SubmitResult:
+    """Submit a network document: fepflow's (e.g. from fepflow plan) or openfe's (imported)."""
+    given = [f"--{k}" for k, v in planner.items() if v is not None]
+    if given:
+        raise typer.BadParameter(f"a network document is planned already: {', '.join(given)} are for ligands")
+    values = read_campaign_files(None, None, None, experimental).experimental
+    return c.submit_network(_read_network(source), experimental=values, **sent)
+
+
+def _print_submitted(result: SubmitResult, fmt: str) -> None:
     if fmt == "json":
         print_json(result.model_dump(mode="json"))
         return
@@ -203,7 +208,10 @@ def _allocation(target: float | None, budget_hours: float | None) -> AllocationR
 
 
 def _read_network(path: Path) -> AlchemicalNetwork:
-    network = from_json(path.read_text())
+    text = path.read_text()
+    if is_gufe_text(text):  # planned by openfe: imported, and what was not carried over said
+        return import_openfe(path, text)
+    network = from_json(text)
     if not isinstance(network, AlchemicalNetwork):
         raise typer.BadParameter(f"{path} holds a {network.type_name}, not a network")
     return network
@@ -254,7 +262,9 @@ def _print_status(network: str, s: NetworkStatus, fmt: str) -> None:
 
 
 RESULT_VIEWS = ("transformation", "ligand", "edge")
-RESULT_FORMATS = ("table", "csv", "json", "cinnabar")
+RESULT_FORMATS = ("table", "csv", "json", "cinnabar", "openfe-dg", "openfe-ddg")
+NEEDS_RELATIVE = ("cinnabar", "openfe-dg", "openfe-ddg")
+"""Formats of a relative network's ligands and edges only."""
 
 
 def results(
@@ -268,7 +278,8 @@ def results(
         "table",
         "--format",
         "-f",
-        help="table | csv | json | cinnabar (a relative network's CSV for cinnabar)",
+        help="table | csv | json | cinnabar | openfe-dg | openfe-ddg (a relative network's CSV for "
+        "cinnabar; the TSV of `openfe gather --report dg|ddg`)",
     ),
     hub: str | None = HubOption,
 ) -> None:
@@ -278,9 +289,9 @@ def results(
         raise typer.BadParameter(f"--format must be one of {', '.join(RESULT_FORMATS)}")
     if by is not None and by not in RESULT_VIEWS:
         raise typer.BadParameter(f"--by must be one of {', '.join(RESULT_VIEWS)}")
-    if by == "transformation" and format == "cinnabar":
+    if by == "transformation" and format in NEEDS_RELATIVE:
         raise typer.BadParameter(
-            "--format cinnabar writes a relative network's ligands and edges: use --by ligand"
+            f"--format {format} writes a relative network's ligands and edges: use --by ligand"
         )
     with hub_client(hub) as c:
         network = c.network_key(network)
@@ -288,15 +299,18 @@ def results(
             None if by == "transformation" else _relative_estimates(c, network, required=by is not None)
         )
         if estimates is None:
-            if format == "cinnabar":
+            if format in NEEDS_RELATIVE:
                 raise typer.BadParameter(
-                    f"network {network} is not relative: cinnabar's CSV needs ligands and edges"
+                    f"network {network} is not relative: --format {format} needs ligands and edges"
                 )
             _transformation_results(c, network, format)
             return
     try:
-        show_network_estimates(estimates, by or "ligand", format)
-    except ValueError as exc:  # a ligand name cinnabar's CSV cannot hold
+        if format.startswith("openfe-"):
+            typer.echo(gather_tsv(estimates, format.removeprefix("openfe-")), nl=False)
+        else:
+            show_network_estimates(estimates, by or "ligand", format)
+    except ValueError as exc:  # a ligand name cinnabar's CSV (or a TSV) cannot hold
         err.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
 

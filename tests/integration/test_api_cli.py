@@ -168,3 +168,38 @@ def test_names_prefixes_and_output_that_scripts_read_at_80_columns(
     assert json.loads(run(cli, "page", "alcohols", "-f", "json", env=env))["url"].startswith("https://")
     missing = cli.invoke(app, ["status", "no such network"], env=env)
     assert missing.exit_code == 1 and "not found" in missing.output
+
+
+def test_an_openfe_network_is_imported_submitted_and_exported_as_gather_tsv(
+    cli: CliRunner, hub_index: Index, tmp_path: Path
+) -> None:
+    from openfe_network import keyed_chain, network
+
+    ligands = {"benzene": ("c1ccccc1", 1), "toluene": ("Cc1ccccc1", 2)}
+    doc, _ = network([("benzene", "toluene")], ligands, binding=True)
+    planned = tmp_path / "alchemicalNetwork.json"
+    planned.write_text(json.dumps(keyed_chain(doc)))
+    result = cli.invoke(app, ["import-openfe", str(planned), "-f", "json"])
+    assert result.exit_code == 0, result.output
+    assert "NOT carried over: forcefield_settings.small_molecule_forcefield" in result.output
+    written = tmp_path / "alchemicalNetwork.fepflow.json"
+    assert written.exists()
+    run(cli, "admin", "add-user", "olga", "-s", SCOPE, "--secret-env", "S", env={"S": "olga secret x"})
+    run(cli, "login", "-u", "olga", "--password", "olga secret x")
+    sent = cli.invoke(app, ["submit", str(planned), "-s", SCOPE, "-f", "json"])
+    assert sent.exit_code == 0, sent.output
+    submitted = json.loads(sent.stdout)  # the import's report went to stderr
+    assert len(submitted["transformations"]) == 2 and submitted["name"] == "openfe_benzenes"
+    assert {
+        d["data"]["protocol"] for d in hub_index.db["transformations"].find({}, {"data.protocol": 1})
+    } == {"relative-binding"}
+    tsv = run(cli, "results", "openfe_benzenes", "-f", "openfe-ddg").splitlines()
+    assert tsv == [
+        "ligand_i\tligand_j\tDDG(i->j) (kcal/mol)\tuncertainty (kcal/mol)",
+        "benzene\ttoluene\tError\tError",
+    ]
+    assert (
+        run(cli, "results", "openfe_benzenes", "-f", "openfe-dg")
+        .splitlines()[0]
+        .startswith("ligand\tDG(MLE)")
+    )
