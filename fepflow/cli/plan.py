@@ -23,11 +23,16 @@ if TYPE_CHECKING:
     from fepflow.planning.campaign import CampaignRequest
 
 PROTOCOL_HELP = (
-    "relative-binding | relative-hydration | absolute-hydration (default: relative-binding with "
+    "relative-binding | relative-hydration | absolute-hydration | absolute-binding (default: relative-binding with "
     "--protein, relative-hydration with a shape or edges, else absolute-hydration)"
 )
 ProteinOption = typer.Option(
-    None, "--protein", "-p", exists=True, dir_okay=False, help="protein PDB (relative-binding)"
+    None,
+    "--protein",
+    "-p",
+    exists=True,
+    dir_okay=False,
+    help="protein PDB (relative-binding, absolute-binding)",
 )
 ProtocolOption = typer.Option(None, "--protocol", help=PROTOCOL_HELP)
 ShapeOption = typer.Option(

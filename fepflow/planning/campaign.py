@@ -3,7 +3,7 @@
 ``fepflow plan`` calls it on local files; ``fepflow submit`` sends the same inputs to the hub, whose
 planner body calls it too (``api/submission.py``), so a plan seen locally is the network the hub
 files. Inputs (:class:`CampaignRequest`): ligands (SDF text, or SMILES with names), a protocol
-(``relative-binding``, ``relative-hydration`` or ``absolute-hydration``), for binding the protein's
+(``relative-binding``, ``relative-hydration``, ``absolute-hydration`` or ``absolute-binding``), for binding the protein's
 PDB text (prepared explicitly, :mod:`fepflow.chemistry.protein_prep`), a network shape (``mst``,
 ``star`` around a reference, ``cycles`` putting every ligand on a cycle, or user edges), a preset
 with settings and repeats, and optionally measured free energies.
@@ -34,7 +34,9 @@ from fepflow.models.components import ProteinComponent, SmallMoleculeComponent
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import ExperimentalValue
 from fepflow.models.plans import SHAPES, PlanReport
+from fepflow.models.protocol_registry import protocol_class
 from fepflow.planning.absolute import ABSOLUTE_PROTOCOLS, absolute_network
+from fepflow.planning.absolute import BINDING_PROTOCOLS as ABSOLUTE_BINDING
 from fepflow.planning.errors import PlanningError
 from fepflow.planning.graphs import components
 from fepflow.planning.readers import LigandInput, ligands_from_sdf, ligands_from_smiles
@@ -43,6 +45,8 @@ from fepflow.planning.report import ligand_pairs, plan_report
 from fepflow.planning.settings import protocol_settings
 
 RELATIVE_PROTOCOLS = ("relative-binding", "relative-hydration")
+PROTEIN_PROTOCOLS = ("relative-binding", *ABSOLUTE_BINDING)
+"""The protocols that take a protein (and posed ligands)."""
 PROTOCOLS = (*RELATIVE_PROTOCOLS, *ABSOLUTE_PROTOCOLS)
 MAX_POSE_DISTANCE_A = 6.0
 """A posed ligand's centre lies within this distance of some protein atom (Å)."""
@@ -104,7 +108,13 @@ def plan_campaign(request: CampaignRequest) -> CampaignPlan:
     if request.protocol in ABSOLUTE_PROTOCOLS:
         _only_relative_options(request)
         name = request.name or f"{request.protocol} of {len(ligands)} molecules"
-        network = absolute_network(ligands, name=name, protocol=request.protocol, settings=settings)
+        prepared = _protein(request, ligands)
+        protein = _protein_component(request, prepared)
+        network = absolute_network(
+            ligands, name=name, protocol=request.protocol, settings=settings, protein=protein
+        )
+        if protein is not None:
+            check_transformations(network)
         shape = "absolute"
     else:
         shape = _shape(request)
@@ -193,7 +203,7 @@ def _only_relative_options(request: CampaignRequest) -> None:
     given = [
         flag
         for flag, value in (
-            ("protein", request.protein_pdb),
+            ("protein", None if request.protocol in ABSOLUTE_BINDING else request.protein_pdb),
             ("shape", request.shape),
             ("reference", request.reference),
             ("edges", request.edges),
@@ -202,7 +212,8 @@ def _only_relative_options(request: CampaignRequest) -> None:
     ]
     if given:
         raise PlanningError(
-            f"{request.protocol} plans one transformation per ligand and takes no protein, shape, "
+            f"{request.protocol} plans one transformation per ligand and takes no "
+            f"{'' if request.protocol in ABSOLUTE_BINDING else 'protein, '}shape, "
             f"reference or edges (given: {', '.join(given)}); use {' or '.join(RELATIVE_PROTOCOLS)} "
             "for a network of ligand pairs",
             field="protocol",
@@ -225,20 +236,21 @@ def _shape(request: CampaignRequest) -> str:
 
 
 def _protein(request: CampaignRequest, ligands: Sequence[SmallMoleculeComponent]) -> PreparedProtein | None:
-    binding = request.protocol == "relative-binding"
+    binding = request.protocol in PROTEIN_PROTOCOLS
     if not binding:
         if request.protein_pdb is not None:
             raise PlanningError(
-                f"{request.protocol} takes no protein; use relative-binding for binding free energies",
+                f"{request.protocol} takes no protein; use {' or '.join(PROTEIN_PROTOCOLS)} for binding "
+                "free energies",
                 field="protein_pdb",
             )
         return None
     if not request.protein_pdb:
-        raise PlanningError("relative-binding needs the protein (a PDB)", field="protein_pdb")
+        raise PlanningError(f"{request.protocol} needs the protein (a PDB)", field="protein_pdb")
     unposed = [lig.name for lig in ligands if lig.conformer is None]
     if unposed:
         raise PlanningError(
-            f"relative-binding needs every ligand posed in the binding site (an SDF with 3-D "
+            f"{request.protocol} needs every ligand posed in the binding site (an SDF with 3-D "
             f"coordinates in the protein's frame); without coordinates: {', '.join(unposed)}",
             field="sdf",
         )
@@ -250,6 +262,25 @@ def _protein(request: CampaignRequest, ligands: Sequence[SmallMoleculeComponent]
         raise PlanningError(f"the protein cannot be prepared: {exc}", field="protein_pdb") from None
     _check_poses(ligands, prepared.pdb)
     return prepared
+
+
+def _protein_component(request: CampaignRequest, prepared: PreparedProtein | None) -> ProteinComponent | None:
+    return ProteinComponent.from_pdb(prepared.pdb, _protein_name(request)) if prepared is not None else None
+
+
+def check_transformations(network: AlchemicalNetwork) -> None:
+    """Each transformation as its protocol validates it before a task runs (charged ligands, poses
+    outside the pocket, no receptor atoms within a restraint's reach): refused now, naming them all."""
+    problems = []
+    for transformation in network.edges:
+        try:
+            protocol_class(transformation.protocol).for_transformation(transformation).validate(
+                transformation
+            )
+        except ModelError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise PlanningError("; ".join(problems), field="sdf")
 
 
 def _protein_name(request: CampaignRequest) -> str:
@@ -285,9 +316,7 @@ def _relative_network(
     settings: dict[str, Any],
     prepared: PreparedProtein | None,
 ) -> AlchemicalNetwork:
-    protein = (
-        ProteinComponent.from_pdb(prepared.pdb, _protein_name(request)) if prepared is not None else None
-    )
+    protein = _protein_component(request, prepared)
     network = plan_network(
         ligands,
         name=request.name or f"{request.protocol} of {len(ligands)} ligands",
