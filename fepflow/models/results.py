@@ -243,6 +243,11 @@ class EstimateRow(BaseModel):
     uncertainty_basis: str | None = Field(None, description="what uncertainty_kcal_mol is, in words")
     stdev_kcal_mol: float | None = None
     mbar_error_kcal_mol: float | None = None
+    complex_kcal_mol: float | None = Field(None, description="absolute binding: mean ΔG_complex over repeats")
+    solvent_kcal_mol: float | None = Field(None, description="absolute binding: mean ΔG_solvent over repeats")
+    restraint_correction_kcal_mol: float | None = Field(
+        None, description="absolute binding: the restraint's standard-state correction ΔG_restraint (mean)"
+    )
 
     @classmethod
     def with_estimate(cls, estimate: Estimate | None, **fields: Any) -> EstimateRow:

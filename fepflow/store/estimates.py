@@ -12,6 +12,7 @@ import csv
 import io
 from typing import Any
 
+from fepflow.models.binding import mean_contributions
 from fepflow.models.results import (
     STORED_VALUE_FIELDS,
     EstimateRow,
@@ -25,7 +26,7 @@ from fepflow.store.index import Index
 
 COLUMNS = list(EstimateRow.model_fields)
 """The CSV's columns."""
-SUMMARY_PROJECTION = {f"summary.{name}": 1 for name in (*STORED_VALUE_FIELDS, "ligand")}
+SUMMARY_PROJECTION = {f"summary.{name}": 1 for name in (*STORED_VALUE_FIELDS, "ligand", "contributions")}
 """What an estimate reads of a result's summary."""
 
 
@@ -65,6 +66,7 @@ def network_estimates(index: Index, network_key: str) -> list[EstimateRow]:
             protocol=str((doc.get("data") or {}).get("protocol", "")),
             ligand=next((s.get("ligand") for s in done if s.get("ligand")), None),
             n_tasks=n_tasks.get(key, 0),
+            **mean_contributions(done),
         )
         rows.append(row)
     return sorted(rows, key=lambda r: (r.name, r.transformation))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fepflow.models.binding import mean_contributions
 from fepflow.models.results import TaskSummary, gather, stored_value
 from fepflow.models.states import TaskStatus
 from fepflow.models.tasks import utcnow
@@ -42,6 +43,7 @@ def estimate_document(index: Index, transformation_key: str) -> dict[str, Any] |
         "n_repeats": estimate.n_repeats,
         "results": [r["_id"] for r in results],
         "repeat_values_kcal_mol": [s.dg_kcal_mol for s in summaries],
+        **mean_contributions([r["summary"] for r in results]),
         "updated_at": utcnow(),
     }
 

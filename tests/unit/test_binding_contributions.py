@@ -1,0 +1,30 @@
+"""Absolute binding's contributions averaged over repeats, as rows and roll-ups carry them."""
+
+from __future__ import annotations
+
+import pytest
+
+from fepflow.models.binding import mean_contributions
+from fepflow.models.results import EstimateRow
+
+
+def _summary(complex_: float, solvent: float, restraint: float) -> dict:
+    return {
+        "dg_kcal_mol": solvent - complex_ - restraint,
+        "contributions": {
+            "complex_kcal_mol": complex_,
+            "solvent_kcal_mol": solvent,
+            "restraint_correction_kcal_mol": restraint,
+            "formula": "ΔG_bind = ΔG_solvent - ΔG_complex - ΔG_restraint",
+        },
+    }
+
+
+def test_means_over_repeats_and_nothing_for_other_protocols() -> None:
+    means = mean_contributions([_summary(14.0, 1.0, -7.0), _summary(15.0, 0.5, -7.2), {"dg_kcal_mol": 1.0}])
+    assert means == pytest.approx(
+        {"complex_kcal_mol": 14.5, "solvent_kcal_mol": 0.75, "restraint_correction_kcal_mol": -7.1}
+    )
+    assert mean_contributions([{"dg_kcal_mol": -3.0, "ligand": "ethanol"}]) == {}
+    row = EstimateRow(transformation="t", name="binding of benzene", protocol="absolute-binding", **means)
+    assert row.restraint_correction_kcal_mol == pytest.approx(-7.1)
