@@ -26,7 +26,7 @@ from fepflow.cli.console import (
     show_rows,
 )
 from fepflow.cli.interop import import_openfe, is_gufe_text
-from fepflow.cli.network_results import show_network_estimates
+from fepflow.cli.network_results import show_network_estimates, transformation_rows
 from fepflow.cli.plan import (
     BuildLoopsOption,
     EdgesOption,
@@ -334,12 +334,7 @@ def _transformation_results(c: Client, network: str, format: str) -> None:
     if format == "json":
         console.out(json.dumps(res.model_dump(mode="json"), indent=1))
         return
-    rows = []
-    for e in res.transformations:
-        dg = "" if e.dg_kcal_mol is None else f"{e.dg_kcal_mol:+.2f}"
-        unc = "" if e.uncertainty_kcal_mol is None else f"{e.uncertainty_kcal_mol:.2f}"
-        rows.append((e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", dg, unc))
-    columns = ("transformation", "protocol", "repeats", "ΔG", "±")
+    columns, rows = transformation_rows(res.transformations)
     title = f"estimates of {short_key(network)} (kcal/mol)"
     show_rows(title, columns, rows, "table" if console.is_terminal else "plain")
 

@@ -9,7 +9,9 @@ from rich.table import Table
 
 from fepflow.analysis.network_export import cinnabar_csv, edge_csv, ligand_csv
 from fepflow.cli.console import console, err
+from fepflow.models.binding import CONTRIBUTIONS, LABELS
 from fepflow.models.network_results import AgreementStatistics, NetworkEstimates, Statistic
+from fepflow.models.results import EstimateRow
 
 
 def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) -> None:
@@ -114,3 +116,19 @@ def statistics_table(stats: AgreementStatistics, title: str) -> Table:
         else:
             table.add_row(name, f"{s.value:.2f}", f"{s.confidence:.0%}: [{s.low:.2f}, {s.high:.2f}]")
     return table
+
+
+def transformation_rows(rows: list[EstimateRow]) -> tuple[list[str], list[list[str]]]:
+    """Columns and rows of per-transformation estimates; absolute binding's contributions
+    (ΔG_complex, ΔG_solvent, ΔG_restraint; ΔG_bind = ΔG_solvent - ΔG_complex - ΔG_restraint) where any
+    row has them."""
+    binding = any(getattr(e, name) is not None for e in rows for name in CONTRIBUTIONS)
+    extra = list(CONTRIBUTIONS) if binding else []
+    columns = ["transformation", "protocol", "repeats", "ΔG", "±"] + [LABELS[name] for name in extra]
+    out = [
+        [e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", _number(e.dg_kcal_mol)]
+        + [_number(e.uncertainty_kcal_mol, signed=False)]
+        + [_number(getattr(e, name)) for name in extra]
+        for e in rows
+    ]
+    return columns, out

@@ -28,3 +28,27 @@ def test_means_over_repeats_and_nothing_for_other_protocols() -> None:
     assert mean_contributions([{"dg_kcal_mol": -3.0, "ligand": "ethanol"}]) == {}
     row = EstimateRow(transformation="t", name="binding of benzene", protocol="absolute-binding", **means)
     assert row.restraint_correction_kcal_mol == pytest.approx(-7.1)
+
+
+def test_fepflow_results_shows_the_contributions_only_for_binding() -> None:
+    from fepflow.cli.network_results import transformation_rows
+
+    binding = EstimateRow(
+        transformation="t1",
+        name="binding of benzene",
+        protocol="absolute-binding",
+        n_tasks=1,
+        n_repeats=1,
+        dg_kcal_mol=-5.25,
+        uncertainty_kcal_mol=0.4,
+        complex_kcal_mol=13.0,
+        solvent_kcal_mol=0.75,
+        restraint_correction_kcal_mol=-7.0,
+    )
+    columns, rows = transformation_rows([binding])
+    assert columns[-3:] == ["ΔG_complex", "ΔG_solvent", "ΔG_restraint"]
+    assert rows == [
+        ["binding of benzene", "absolute-binding", "1/1", "-5.25", "0.40", "+13.00", "+0.75", "-7.00"]
+    ]
+    hydration = EstimateRow(transformation="t2", name="hydration of ethanol", protocol="absolute-hydration")
+    assert transformation_rows([hydration])[0] == ["transformation", "protocol", "repeats", "ΔG", "±"]
