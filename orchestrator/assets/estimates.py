@@ -4,6 +4,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, Backoff, MaterializeResult, MetadataValue, RetryPolicy, asset
 
+from fepflow.models.binding import CONTRIBUTIONS, LABELS
 from fepflow.store.rollups import update_estimates
 from orchestrator.resources import IndexResource
 
@@ -25,19 +26,29 @@ def markdown_table(columns: list[str], rows: list[str]) -> MetadataValue:
 @asset(
     deps=["simulation"],
     **ROLLUP,
-    description="ΔG per transformation: its completed repeats gathered by the protocol (mean, spread, MBAR error).",
+    description="ΔG per transformation: its completed repeats gathered by the protocol (mean, spread, MBAR "
+    "error); for absolute binding also ΔG_complex, ΔG_solvent and the restraint's ΔG_restraint "
+    "(ΔG_bind = ΔG_solvent - ΔG_complex - ΔG_restraint).",
 )
 def transformation_estimates(context: AssetExecutionContext, index: IndexResource) -> MaterializeResult:
     with index.session() as idx:
         docs = update_estimates(idx)
-    rows = [
-        f"| {d.get('name') or d['transformation'][:24]} | {d['dg_kcal_mol']:+.2f} | {d['uncertainty_kcal_mol']:.2f} | {d['n_repeats']} |"
-        for d in docs[:200]
-    ]
+    columns, rows = estimate_rows(docs[:200])
     context.log.info(f"{len(docs)} transformation estimates updated")
     return MaterializeResult(
-        metadata={
-            "transformations": len(docs),
-            "estimates": markdown_table(["transformation", "ΔG (kcal/mol)", "±", "repeats"], rows),
-        }
+        metadata={"transformations": len(docs), "estimates": markdown_table(columns, rows)}
     )
+
+
+def estimate_rows(docs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    """Markdown rows of roll-up documents, with absolute binding's contributions where any has them."""
+    binding = any(name in d for d in docs for name in CONTRIBUTIONS)
+    extra = list(CONTRIBUTIONS) if binding else []
+    columns = ["transformation", "ΔG (kcal/mol)", "±", "repeats"] + [LABELS[name] for name in extra]
+    rows = []
+    for d in docs:
+        cells = [str(d.get("name") or d["transformation"][:24]), f"{d['dg_kcal_mol']:+.2f}"]
+        cells += [f"{d['uncertainty_kcal_mol']:.2f}", str(d["n_repeats"])]
+        cells += [f"{d[name]:+.2f}" if name in d else "" for name in extra]
+        rows.append("| " + " | ".join(cells) + " |")
+    return columns, rows

@@ -52,3 +52,19 @@ def test_fepflow_results_shows_the_contributions_only_for_binding() -> None:
     ]
     hydration = EstimateRow(transformation="t2", name="hydration of ethanol", protocol="absolute-hydration")
     assert transformation_rows([hydration])[0] == ["transformation", "protocol", "repeats", "ΔG", "±"]
+
+
+def test_dagster_estimates_table_shows_the_contributions() -> None:
+    from orchestrator.assets.estimates import estimate_rows
+
+    docs = [
+        {"transformation": "t1", "name": "binding of toluene", "dg_kcal_mol": -5.0, "uncertainty_kcal_mol": 0.3,
+         "n_repeats": 3, "complex_kcal_mol": 12.5, "solvent_kcal_mol": 0.5, "restraint_correction_kcal_mol": -7.0},
+        {"transformation": "t2", "name": "hydration of ethanol", "dg_kcal_mol": -5.1, "uncertainty_kcal_mol": 0.1,
+         "n_repeats": 1},
+    ]  # fmt: skip
+    columns, rows = estimate_rows(docs)
+    assert columns[-3:] == ["ΔG_complex", "ΔG_solvent", "ΔG_restraint"]
+    assert rows[0] == "| binding of toluene | -5.00 | 0.30 | 3 | +12.50 | +0.50 | -7.00 |"
+    assert rows[1].endswith("| 1 |  |  |  |")
+    assert estimate_rows(docs[1:])[0] == ["transformation", "ΔG (kcal/mol)", "±", "repeats"]
