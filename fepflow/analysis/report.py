@@ -16,6 +16,8 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from fepflow.models.results import SINGLE_RUN_NOTE
+
 
 @dataclass(frozen=True)
 class MoleculeRow:
@@ -26,6 +28,8 @@ class MoleculeRow:
     uncertainty_kcal_mol: float | None
     experiment_kcal_mol: float | None = None
     published_kcal_mol: float | None = None
+    uncertainty_basis: str | None = None
+    """What ``uncertainty_kcal_mol`` is (:func:`fepflow.models.results.uncertainty_basis`)."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,23 @@ def number(value: float | None, signed: bool = True) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
+SINGLE_RUN_MARK = "*"
+"""Marks an error bar that is a single run's MBAR error."""
+UNCERTAINTY_NOTE = (
+    "± is the standard deviation of a molecule's repeats (openfe's convention); "
+    f"{SINGLE_RUN_MARK} marks a molecule with one run, whose ± is that run's MBAR error alone and "
+    "likely understated (run repeats for an honest error bar)."
+)
+"""What every table of estimates says beside its ± column."""
+
+
+def uncertainty_text(value: float | None, basis: str | None) -> str:
+    """An error bar as tables print it: two decimals, marked where it is a single run's MBAR error."""
+    if value is None:
+        return "–"
+    return f"{value:.2f}{SINGLE_RUN_MARK if basis == SINGLE_RUN_NOTE else ''}"
+
+
 @dataclass(frozen=True)
 class PageFigure:
     caption: str
@@ -192,7 +213,7 @@ def render_html(
     ]
     for r in rows:
         body.append(
-            f"<tr><td>{e(r.name)}</td><td>{number(r.dg_kcal_mol)}</td><td>{number(r.uncertainty_kcal_mol, False)}</td>"
+            f"<tr><td>{e(r.name)}</td><td>{number(r.dg_kcal_mol)}</td><td>{uncertainty_text(r.uncertainty_kcal_mol, r.uncertainty_basis)}</td>"
             f"<td>{number(r.published_kcal_mol)}</td><td>{number(r.experiment_kcal_mol)}</td></tr>"
         )
     body.append("</tbody></table>")
@@ -203,7 +224,7 @@ def render_html(
                 f"<p class='mae'>against {reference}: MAE {stats.mae:.2f} kcal/mol, RMSE {stats.rmse:.2f} "
                 f"over {stats.n} molecules</p>"
             )
-    body += [f"<p class='note'>{e(n)}</p>" for n in notes]
+    body += [f"<p class='note'>{e(n)}</p>" for n in (UNCERTAINTY_NOTE, *notes)]
     body += [figure_html(fig) for fig in figures]
     body.append(links_html(links))
     return (

@@ -51,3 +51,23 @@ def test_page_lists_values_escapes_names_and_marks_images() -> None:
     assert "complete 3" in page and "error 0" not in page
     assert "onload='this.dataset.rendered=this.naturalWidth'" in page
     assert "href='/ga4gh/drs/v1/stream/x?token=y'" in page
+
+
+def test_a_single_runs_error_bar_is_marked_and_explained() -> None:
+    from fepflow.analysis.report import UNCERTAINTY_NOTE
+    from fepflow.models.results import gather_values, uncertainty_basis
+
+    one = gather_values([(-4.1, 0.004)])  # the demo's "± 0.00"
+    three = gather_values([(-4.1, 0.004), (-4.4, 0.004), (-4.0, 0.004)])
+    rows = [
+        MoleculeRow(
+            "methanol", one.dg_kcal_mol, one.uncertainty_kcal_mol, uncertainty_basis=one.uncertainty_basis
+        ),
+        MoleculeRow(
+            "phenol", three.dg_kcal_mol, three.uncertainty_kcal_mol, uncertainty_basis=uncertainty_basis(3)
+        ),
+    ]
+    page = render_html(title="t", subtitle="s", status={}, rows=rows)
+    assert "<td>methanol</td><td>-4.10</td><td>0.00*</td>" in page
+    assert "<td>phenol</td><td>-4.17</td><td>0.21</td>" in page  # the spread, not 0.21 / √3
+    assert UNCERTAINTY_NOTE.replace("'", "&#x27;") in page and "likely understated" in UNCERTAINTY_NOTE
