@@ -30,6 +30,7 @@ from fepflow.analysis.report import MoleculeRow, PageFigure, correlation_png, re
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.data.freesolv import entries
 from fepflow.mapping import draw_molecule
+from fepflow.models.binding import contribution_sentence
 from fepflow.models.components import SmallMoleculeComponent
 from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.estimates import network_estimates
@@ -108,6 +109,22 @@ def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
             )
         )
     return rows, referenced
+
+
+def _binding_notes(index: Index, key: str) -> list[str]:
+    """Absolute binding: each ligand's ΔG_bind with its legs and the restraint's correction."""
+    notes = []
+    for est in network_estimates(index, key):
+        sentence = contribution_sentence(est.ligand or est.name, est.model_dump())
+        if sentence:
+            notes.append(sentence)
+    if notes:
+        notes.insert(
+            0,
+            "Absolute binding: ΔG_bind = ΔG_solvent − ΔG_complex − ΔG_restraint (Boresch restraint's "
+            "standard-state correction, 1 M).",
+        )
+    return notes
 
 
 def _bundle_links(
@@ -230,7 +247,10 @@ def results_page(
         subtitle=f"network {key}",
         status=status,
         rows=rows,
-        notes=["Uncertainties are the larger of the repeats' standard error and the MBAR error."],
+        notes=[
+            "Uncertainties are the larger of the repeats' standard error and the MBAR error.",
+            *_binding_notes(index, key),
+        ],
         figures=figures,
         links=links,
     )

@@ -27,3 +27,14 @@ def mean_contributions(summaries: Sequence[Mapping[str, Any]]) -> dict[str, floa
     if not rows:
         return {}
     return {name: sum(float(r[name]) for r in rows) / len(rows) for name in CONTRIBUTIONS}
+
+
+def contribution_sentence(name: str, values: Mapping[str, Any]) -> str | None:
+    """``values``' cycle in words for a reader of the results page (None without contributions)."""
+    if any(values.get(key) is None for key in CONTRIBUTIONS):
+        return None
+    complex_, solvent, restraint = (float(values[key]) for key in CONTRIBUTIONS)
+    return (
+        f"{name}: ΔG_bind {solvent - complex_ - restraint:+.2f} = ΔG_solvent {solvent:+.2f} − ΔG_complex "
+        f"{complex_:+.2f} − ΔG_restraint {restraint:+.2f} kcal/mol (means over repeats)"
+    )

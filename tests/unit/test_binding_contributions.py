@@ -68,3 +68,12 @@ def test_dagster_estimates_table_shows_the_contributions() -> None:
     assert rows[0] == "| binding of toluene | -5.00 | 0.30 | 3 | +12.50 | +0.50 | -7.00 |"
     assert rows[1].endswith("| 1 |  |  |  |")
     assert estimate_rows(docs[1:])[0] == ["transformation", "ΔG (kcal/mol)", "±", "repeats"]
+
+
+def test_results_page_sentence_states_the_cycle() -> None:
+    from fepflow.models.binding import contribution_sentence
+
+    values = {"complex_kcal_mol": 13.0, "solvent_kcal_mol": 0.75, "restraint_correction_kcal_mol": -7.0}
+    sentence = contribution_sentence("benzene", values)
+    assert sentence is not None and sentence.startswith("benzene: ΔG_bind -5.25 = ΔG_solvent +0.75")
+    assert contribution_sentence("ethanol", {"complex_kcal_mol": None}) is None
