@@ -17,12 +17,14 @@ from rich.console import Console
 from rich.table import Table
 
 from fepflow.analysis.report import (
+    UNCERTAINTY_NOTE,
     MoleculeRow,
     PageFigure,
     agreement,
     correlation_png,
     pairs_against,
     render_html,
+    uncertainty_text,
 )
 from fepflow.data.freesolv import FreeSolvEntry, entries
 from fepflow.demo.common import goodbye, report_failures, stack_client, watch
@@ -44,6 +46,7 @@ def _rows(results: NetworkResults, chosen: list[FreeSolvEntry]) -> list[Molecule
                 name=entry.name,
                 dg_kcal_mol=value.dg_kcal_mol if value else None,
                 uncertainty_kcal_mol=value.uncertainty_kcal_mol if value else None,
+                uncertainty_basis=value.uncertainty_basis if value else None,
                 experiment_kcal_mol=entry.expt_kcal_mol,
                 published_kcal_mol=entry.calc_gaff_kcal_mol,
             )
@@ -95,7 +98,7 @@ def _sampling_length(summary: dict[str, object]) -> str:
 
 
 def _table(rows: list[MoleculeRow], method: str) -> Table:
-    table = Table(title=f"ΔG_hyd (kcal/mol): {method}")
+    table = Table(title=f"ΔG_hyd (kcal/mol): {method}", caption=UNCERTAINTY_NOTE)
     for col in ("molecule", "fepflow", "±", "published calc.", "experiment", "fepflow − expt"):
         table.add_column(col, justify="left" if col == "molecule" else "right")
     for r in rows:
@@ -107,7 +110,9 @@ def _table(rows: list[MoleculeRow], method: str) -> Table:
         table.add_row(
             r.name,
             f"{r.dg_kcal_mol:+.2f}" if r.dg_kcal_mol is not None else "not finished",
-            f"{r.uncertainty_kcal_mol:.2f}" if r.uncertainty_kcal_mol is not None else "",
+            uncertainty_text(r.uncertainty_kcal_mol, r.uncertainty_basis)
+            if r.uncertainty_kcal_mol is not None
+            else "",
             f"{r.published_kcal_mol:+.2f}" if r.published_kcal_mol is not None else "",
             f"{r.experiment_kcal_mol:+.2f}" if r.experiment_kcal_mol is not None else "",
             diff,
