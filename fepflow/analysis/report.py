@@ -16,7 +16,7 @@ from pathlib import Path
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from fepflow.models.results import SINGLE_RUN_NOTE
+from fepflow.models.results import UNCERTAINTY_NOTE, uncertainty_text
 
 
 @dataclass(frozen=True)
@@ -134,23 +134,6 @@ def number(value: float | None, signed: bool = True) -> str:
     if value is None:
         return "–"
     return f"{value:+.2f}" if signed else f"{value:.2f}"
-
-
-SINGLE_RUN_MARK = "*"
-"""Marks an error bar that is a single run's MBAR error."""
-UNCERTAINTY_NOTE = (
-    "± is the standard deviation of a molecule's repeats (openfe's convention); "
-    f"{SINGLE_RUN_MARK} marks a molecule with one run, whose ± is that run's MBAR error alone and "
-    "likely understated (run repeats for an honest error bar)."
-)
-"""What every table of estimates says beside its ± column."""
-
-
-def uncertainty_text(value: float | None, basis: str | None) -> str:
-    """An error bar as tables print it: two decimals, marked where it is a single run's MBAR error."""
-    if value is None:
-        return "–"
-    return f"{value:.2f}{SINGLE_RUN_MARK if basis == SINGLE_RUN_NOTE else ''}"
 
 
 @dataclass(frozen=True)
