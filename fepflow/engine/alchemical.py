@@ -110,6 +110,22 @@ def has_barostat(system: openmm.System) -> bool:
     return any(isinstance(force, _BAROSTATS) for force in system.getForces())
 
 
+def _checked_region(
+    system: openmm.System, ligand_atoms: Sequence[int], temperature_K: float
+) -> tuple[int, ...]:
+    """The alchemical region as a tuple, after checking it (and the temperature)."""
+    atoms = tuple(int(i) for i in ligand_atoms)
+    if not atoms:
+        raise ScheduleError("the alchemical region (ligand atoms) is empty")
+    if len(set(atoms)) != len(atoms) or min(atoms) < 0 or max(atoms) >= system.getNumParticles():
+        raise ScheduleError(
+            f"ligand atom indices must be distinct and within 0..{system.getNumParticles() - 1}"
+        )
+    if temperature_K <= 0:
+        raise ScheduleError(f"temperature must be positive, got {temperature_K} K")
+    return atoms
+
+
 def build_alchemical_states(
     system: openmm.System,
     ligand_atoms: Sequence[int],
@@ -152,15 +168,7 @@ def build_alchemical_states(
     from openmmtools import alchemy, states
 
     validate_schedule(electrostatics, sterics)
-    atoms = tuple(int(i) for i in ligand_atoms)
-    if not atoms:
-        raise ScheduleError("the alchemical region (ligand atoms) is empty")
-    if len(set(atoms)) != len(atoms) or min(atoms) < 0 or max(atoms) >= system.getNumParticles():
-        raise ScheduleError(
-            f"ligand atom indices must be distinct and within 0..{system.getNumParticles() - 1}"
-        )
-    if temperature_K <= 0:
-        raise ScheduleError(f"temperature must be positive, got {temperature_K} K")
+    atoms = _checked_region(system, ligand_atoms, temperature_K)
     if plain_forces_when_isolated and pressure_bar is None and isolated_molecule(system, atoms):
         plain = isolated_states(system, electrostatics, temperature_K)
         return AlchemicalStates(system=plain[0].system, states=plain, ligand_atoms=atoms)
