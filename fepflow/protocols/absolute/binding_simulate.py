@@ -42,11 +42,14 @@ def simulate_leg(
 ) -> SamplingOutcome:
     """Run, resume or extend one leg; its storage is ``<workdir>/<leg>.nc``."""
     leg = load_leg(run.workdir / SETUP_FOLDER, leg_name)
+    config = sampler_config(settings.simulation)
+    if leg_name == "complex":  # it starts where the restraint's NPT run of state 0's Hamiltonian ended
+        config = config.model_copy(update={"minimize": False})
     return run_multistate(
         leg_states(leg, settings),
         leg.positions(),
         run.workdir / f"{leg_name}.nc",
-        sampler_config(settings.simulation),
+        config,
         leg_platform(leg.system.getNumParticles(), leg.periodic, run.platform),
         box_vectors=leg.box_vectors(),
         extend_iterations=run.extend_iterations,
