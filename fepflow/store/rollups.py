@@ -38,6 +38,7 @@ def estimate_document(index: Index, transformation_key: str) -> dict[str, Any] |
         "networks": doc.get("networks", []),
         "dg_kcal_mol": estimate.dg_kcal_mol,
         "uncertainty_kcal_mol": estimate.uncertainty_kcal_mol,
+        "uncertainty_basis": estimate.uncertainty_basis,
         "stdev_kcal_mol": estimate.stdev_kcal_mol,
         "mbar_error_kcal_mol": estimate.mbar_error_kcal_mol,
         "n_repeats": estimate.n_repeats,

@@ -5,6 +5,7 @@ from typing import Any
 from dagster import AssetExecutionContext, Backoff, MaterializeResult, MetadataValue, RetryPolicy, asset
 
 from fepflow.models.binding import CONTRIBUTIONS, LABELS
+from fepflow.models.results import UNCERTAINTY_NOTE, uncertainty_text
 from fepflow.store.rollups import update_estimates
 from orchestrator.resources import IndexResource
 
@@ -36,7 +37,11 @@ def transformation_estimates(context: AssetExecutionContext, index: IndexResourc
     columns, rows = estimate_rows(docs[:200])
     context.log.info(f"{len(docs)} transformation estimates updated")
     return MaterializeResult(
-        metadata={"transformations": len(docs), "estimates": markdown_table(columns, rows)}
+        metadata={
+            "transformations": len(docs),
+            "estimates": markdown_table(columns, rows),
+            "±": UNCERTAINTY_NOTE,
+        }
     )
 
 
@@ -48,7 +53,10 @@ def estimate_rows(docs: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
     rows = []
     for d in docs:
         cells = [str(d.get("name") or d["transformation"][:24]), f"{d['dg_kcal_mol']:+.2f}"]
-        cells += [f"{d['uncertainty_kcal_mol']:.2f}", str(d["n_repeats"])]
+        cells += [
+            uncertainty_text(d["uncertainty_kcal_mol"], d.get("uncertainty_basis")),
+            str(d["n_repeats"]),
+        ]
         cells += [f"{d[name]:+.2f}" if name in d else "" for name in extra]
         rows.append("| " + " | ".join(cells) + " |")
     return columns, rows

@@ -60,7 +60,8 @@ def _metadata(outcome: TaskOutcome, slot_name: str | None, hub_url: str | None) 
         "transformation": outcome.task.transformation_key,
         "repeat": outcome.task.repeat,
         "protocol": s.get("protocol", ""),
-        "ΔG (kcal/mol)": f"{s['dg_kcal_mol']:+.2f} ± {s['dg_mbar_error_kcal_mol']:.2f}",
+        "ΔG (kcal/mol)": f"{s['dg_kcal_mol']:+.2f} ± {s['dg_mbar_error_kcal_mol']:.2f} "
+        "(this run's MBAR error alone, likely understated; the repeats' spread is in the estimates)",
         "dg_kcal_mol": MetadataValue.float(float(s["dg_kcal_mol"])),
         "dg_mbar_error_kcal_mol": MetadataValue.float(float(s["dg_mbar_error_kcal_mol"])),
         "platform": str(s.get("platform", "")),
