@@ -49,6 +49,7 @@ from fepflow.hub.token_file import default_token_file, load_token
 from fepflow.interop.openfe_tsv import gather_tsv
 from fepflow.models.network import AlchemicalNetwork
 from fepflow.models.network_results import NetworkEstimates
+from fepflow.models.results import UNCERTAINTY_NOTE
 from fepflow.models.serialization import from_json
 from fepflow.settings import api_settings
 from fepflow.store.lookup import short_key
@@ -337,6 +338,7 @@ def _transformation_results(c: Client, network: str, format: str) -> None:
     columns, rows = transformation_rows(res.transformations)
     title = f"estimates of {short_key(network)} (kcal/mol)"
     show_rows(title, columns, rows, "table" if console.is_terminal else "plain")
+    console.print(UNCERTAINTY_NOTE)
 
 
 def fetch(

@@ -11,7 +11,7 @@ from fepflow.analysis.network_export import cinnabar_csv, edge_csv, ligand_csv
 from fepflow.cli.console import console, err
 from fepflow.models.binding import CONTRIBUTIONS, LABELS
 from fepflow.models.network_results import AgreementStatistics, NetworkEstimates, Statistic
-from fepflow.models.results import EstimateRow
+from fepflow.models.results import UNCERTAINTY_NOTE, EstimateRow, uncertainty_basis, uncertainty_text
 
 
 def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) -> None:
@@ -34,6 +34,7 @@ def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) ->
             if estimates.cycles:
                 console.print(cycle_table(estimates))
             stats = estimates.edge_statistics
+        console.print(UNCERTAINTY_NOTE)
         if stats is not None:
             quantity = "ΔG (centred)" if by == "ligand" else "ΔΔG"
             console.print(statistics_table(stats, f"{quantity} against experiment, {stats.n} values"))
@@ -77,7 +78,9 @@ def edge_table(estimates: NetworkEstimates) -> Table:
             e.ligand_a,
             e.ligand_b,
             _number(e.ddg_kcal_mol),
-            _number(e.uncertainty_kcal_mol, signed=False),
+            uncertainty_text(e.uncertainty_kcal_mol, uncertainty_basis(e.n_repeats))
+            if e.ddg_kcal_mol is not None
+            else "",
             str(e.n_repeats),
             _number(e.experimental_ddg_kcal_mol),
             "beyond 2σ" if e.on_unclosed_cycle else "",
@@ -127,7 +130,7 @@ def transformation_rows(rows: list[EstimateRow]) -> tuple[list[str], list[list[s
     columns = ["transformation", "protocol", "repeats", "ΔG", "±"] + [LABELS[name] for name in extra]
     out = [
         [e.name, e.protocol, f"{e.n_repeats}/{e.n_tasks}", _number(e.dg_kcal_mol)]
-        + [_number(e.uncertainty_kcal_mol, signed=False)]
+        + [uncertainty_text(e.uncertainty_kcal_mol, e.uncertainty_basis) if e.dg_kcal_mol is not None else ""]
         + [_number(getattr(e, name)) for name in extra]
         for e in rows
     ]
