@@ -14,9 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prerequisites import pg_address, report_header
 
 from fepflow.devstack.servers import MongoServer, S3Server, mongo_process, seaweed_process
 from fepflow.devstack.servers import make_bucket as create_bucket
+
+
+def pytest_report_header() -> list[str]:
+    """What this machine lacks for `make test`, said before any test runs."""
+    return report_header()
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +84,19 @@ def postgres_dsn() -> Iterator[dict[str, str]]:
         "password": os.environ.get("FEPFLOW_TEST_PG_PASSWORD", ""),
     }
     name = f"fepflow_test_{uuid.uuid4().hex[:10]}"
-    admin = psycopg2.connect(dbname="postgres", **params)
+    try:
+        admin = psycopg2.connect(dbname="postgres", connect_timeout=5, **params)
+        refused = ""
+    except psycopg2.OperationalError as exc:
+        refused = " ".join(str(exc).split())
+    if refused:
+        host, port = pg_address()
+        pytest.fail(
+            f"PostgreSQL at {host}:{port} as {params['user']!r} refused this test ({refused}): "
+            "`make test` needs it for Dagster's storage. Start it (.ci/services postgresql; Debian: "
+            "apt-get install postgresql) or set FEPFLOW_TEST_PG_HOST/PORT/USER/PASSWORD.",
+            pytrace=False,
+        )
     admin.autocommit = True
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
