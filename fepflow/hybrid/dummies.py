@@ -10,7 +10,13 @@ bonds or by a common junction atom P1 of the physical part) these terms are kept
   D-D-P1 and D-P1-D, torsions D-D-D-P1 ...): they place dummies relative to P1 and touch no other
   physical atom;
 - for each root dummy D1 (bonded to P1): at most two angles D1-P1-X, X the preferred physical
-  neighbours of P1 (heavy first; the first one is P2);
+  neighbours of P1 (those that continue into a torsion, then heavy ones, first; the first is P2) --
+  except at a junction with three or more physical neighbours none of which continues into a
+  torsion (an sp3 carbon whose other neighbours are hydrogens, as in ethane -> methanol): there all
+  its junction angles stay. Two would fix the dummy only up to a mirror image (the second solution
+  lies on the third neighbour), and the removed third angle, faded in along λ, then leaves no
+  overlap between neighbouring windows (measured: zero overlap for methane -> ethane in vacuum and
+  OBC2 with two angles);
 - for each root at most one torsion (all its periodic terms): D1-P1-P2-P3 where the force field has
   one (the dummy's orientation from a chain of physical atoms), otherwise D-D1-P1-P2 (the group's
   rotation about D1-P1).
@@ -147,7 +153,10 @@ def dummy_groups(
         starts = {q[2] for q in oriented if q[1] == junction and q[0] in roots and q[3] not in group}
         neighbours = adjacency[junction] - group - unique
         ordered = sorted(neighbours, key=lambda p: (p not in starts, -len(adjacency.get(p, ())), p))
-        partners = tuple(ordered[:2])
+        # two angles fix a dummy bonded to a junction with three or more physical neighbours only up
+        # to a mirror image; with no torsion into the physical part to tell the two apart, keep them all
+        mirror = len(ordered) >= 3 and ordered[0] not in starts
+        partners = tuple(ordered if mirror else ordered[:2])
         found = (_torsion_for(r, junction, partners, group, oriented, adjacency) for r in roots)
         torsions = tuple(t for t in found if t is not None)
         out.append(DummyGroup(side, tuple(atoms), junction, roots, partners, torsions))
