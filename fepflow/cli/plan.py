@@ -171,6 +171,8 @@ def print_plan(report: PlanReport) -> None:
     missing = [lig.name for lig in report.ligands if lig.experimental is None]
     if report.experimental and missing:
         console.print(f"no experimental value for: {', '.join(missing)}")
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/] {warning}")
 
 
 def plan(

@@ -97,3 +97,6 @@ class PlanReport(BaseModel):
     experimental: list[ExperimentalValue] = Field(default_factory=list)
     protein: ProteinPreparation | None = None
     n_transformations: int = 0
+    warnings: list[str] = Field(
+        default_factory=list, description="chemistry the chosen settings cannot treat (implicit solvent)"
+    )

@@ -98,4 +98,16 @@ def plan_report(
         experimental=list(experimental),
         protein=protein,
         n_transformations=len(network.edges),
+        warnings=_implicit_solvent_warnings(network, ligands),
     )
+
+
+def _implicit_solvent_warnings(
+    network: AlchemicalNetwork, ligands: Sequence[SmallMoleculeComponent]
+) -> list[str]:
+    """What GB implicit solvent (the fast preset) cannot treat among ``ligands``, where the network
+    uses it (:mod:`fepflow.chemistry.implicit_limits`)."""
+    from fepflow.chemistry.implicit_limits import implicit_solvent_warnings
+
+    implicit = any((t.settings.get("system") or {}).get("solvent_model") == "obc2" for t in network.edges)
+    return [w for lig in ligands for w in implicit_solvent_warnings(lig)] if implicit else []

@@ -38,3 +38,16 @@ def test_polyols_are_flagged(smiles: str) -> None:
 @pytest.mark.parametrize("smiles", ["CO", "Oc1ccccc1", "CS(=O)C", "CCS", "CSc1ccccc1", "COCCO", "Cc1ccccc1"])
 def test_what_gb_treats_passes_unflagged(smiles: str) -> None:
     assert _warnings(smiles) == []  # alcohols, phenol, sulfoxide, thiols, thioethers, ethers
+
+
+def test_the_planners_report_flags_them_for_the_fast_preset_only() -> None:
+    from fepflow.planning.absolute import absolute_network
+    from fepflow.planning.report import plan_report
+    from fepflow.protocols.absolute.hydration import AbsoluteHydrationProtocol
+
+    ligands = [SmallMoleculeComponent.from_smiles(s, n) for n, s in (("mms", "COS(=O)(=O)C"), ("meoh", "CO"))]
+    for preset, flagged in (("fast", True), ("production", False)):
+        settings = AbsoluteHydrationProtocol.preset_settings(preset)
+        network = absolute_network(ligands, name="n", settings=settings)
+        report = plan_report(network, ligands, shape="absolute", preset=preset)
+        assert [w.split(":")[0] for w in report.warnings] == (["mms"] if flagged else [])
