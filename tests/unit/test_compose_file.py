@@ -291,7 +291,10 @@ def test_ci_override_replaces_every_third_party_image(
         assert services[name]["image"].split(":")[0] in text  # the override says what it stands in for
     # the wire server runs without authentication: every app service gets a URL without credentials
     for name in APP_SERVICES | {"webserver-operator", "worker-cpu"}:
-        assert override[name]["environment"]["FEPFLOW_MONGO_URL"] == "mongodb://mongodb:27017/", name
+        assert (
+            override[name]["environment"]["FEPFLOW_MONGO_URL"]
+            == "mongodb://mongodb:27017/?directConnection=true"
+        ), name
 
 
 def test_env_target_replaces_an_empty_key_and_keeps_a_good_one(root: Path, tmp_path: Path) -> None:
