@@ -104,6 +104,7 @@ def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
                 name=label,
                 dg_kcal_mol=est.dg_kcal_mol,
                 uncertainty_kcal_mol=est.uncertainty_kcal_mol,
+                uncertainty_basis=est.uncertainty_basis,
                 experiment_kcal_mol=ref.expt_kcal_mol if ref else None,
                 published_kcal_mol=ref.calc_gaff_kcal_mol if ref else None,
             )
@@ -247,10 +248,7 @@ def results_page(
         subtitle=f"network {key}",
         status=status,
         rows=rows,
-        notes=[
-            "Uncertainties are the larger of the repeats' standard error and the MBAR error.",
-            *_binding_notes(index, key),
-        ],
+        notes=_binding_notes(index, key),
         figures=figures,
         links=links,
     )

@@ -185,8 +185,9 @@ def _edge_table(estimates: NetworkEstimates) -> str:
     )
     return (
         f"<h2>Edges: {html.escape(quantity)}(A → B)</h2>"
-        f"<p class='note'>kcal/mol, {legs}; ± is, per leg, the larger of the repeats' standard error "
-        "and the MBAR error, the legs added in quadrature.</p><table id='edges'><thead><tr><th>edge</th><th>ΔΔG</th><th>±</th>"
+        f"<p class='note'>kcal/mol, {legs}; ± is, per leg, the repeats' standard deviation (openfe's "
+        "convention; never below the MBAR error), the legs added in quadrature; with one repeat it is "
+        "that run's MBAR error alone, likely understated.</p><table id='edges'><thead><tr><th>edge</th><th>ΔΔG</th><th>±</th>"
         "<th>repeat s.d.</th><th>MBAR error</th><th>repeats</th><th>experiment</th></tr></thead><tbody>"
         + "".join(_edge_row(edge) for edge in estimates.edges)
         + "</tbody></table>"
