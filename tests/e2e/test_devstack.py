@@ -67,7 +67,9 @@ def test_stack_starts_serves_stops_and_keeps_its_data(tmp_path: Path, repo_root:
     startup_s = time.monotonic() - started
     try:
         pids = _pids(home)
-        assert len(pids) == 4 and all(pid_alive(p) for p in pids)
+        names = sorted(p.stem for p in (home / "pids").glob("*.pid"))
+        assert names == ["code-server", "dagster-daemon", "dagster-webserver", "hub", "mongodb"]
+        assert all(pid_alive(p) for p in pids)
         health = httpx.get(f"http://127.0.0.1:{ports['api']}/health", timeout=10)
         assert health.status_code == 200 and health.json()["checks"] == {
             "mongodb": "ok",
