@@ -21,6 +21,7 @@ from openmmtools import cache, multistate
 from openmmtools.multistate.utils import SimulationNaNError
 
 from fepflow.engine.errors import SimulationError
+from fepflow.engine.isolated import QuadraticEnergies
 from fepflow.engine.platforms import PlatformChoice
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class _Instrumented(_SamplerBase):
     fepflow_progress: Callable[[int, int], None] | None
     fepflow_on_checkpoint: Callable[[int], None] | None
     fepflow_target: int
+    _fepflow_energy_plan: QuadraticEnergies | None
 
     def fepflow_setup(
         self,
@@ -115,8 +117,21 @@ class _Instrumented(_SamplerBase):
     def _compute_energies(self) -> None:
         self._timed("energy_matrix", super()._compute_energies)
 
+    def _energy_plan(self) -> QuadraticEnergies | None:
+        """Interpolate rows of the energy matrix where states differ only in scaled charges."""
+        if not hasattr(self, "_fepflow_energy_plan"):
+            plain = not self._unsampled_states and self.locality is None
+            self._fepflow_energy_plan = QuadraticEnergies.plan(self._thermodynamic_states) if plain else None
+        return self._fepflow_energy_plan
+
     def _compute_replica_energies(self, replica_id: int) -> Any:
         try:
+            plan = self._energy_plan()
+            if plan is not None:
+                row = plan.reduced_potentials(
+                    self._thermodynamic_states, self._sampler_states[replica_id], self.energy_context_cache
+                )
+                return row, np.zeros(0)
             return super()._compute_replica_energies(replica_id)
         except openmm.OpenMMException as exc:
             raise SimulationError(

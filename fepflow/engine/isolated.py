@@ -93,3 +93,81 @@ def isolated_states(
             systems[scale] = system if scale == 1.0 else scaled_charges(system, scale)
         states.append(ThermodynamicState(systems[scale], temperature=temperature_K * unit.kelvin))
     return states
+
+
+class QuadraticEnergies:
+    """Reduced potentials of every state from three, for states that differ only in scaled charges.
+
+    ``u_k(x) = a(x) + b(x) λ_k + c(x) λ_k²`` exactly (module docstring), so a replica's row of the
+    energy matrix needs its energy at three distinct λ only; the rest are interpolated (Lagrange
+    weights). Build it with :meth:`plan`, which returns None unless every state is a plain
+    ``ThermodynamicState`` of one temperature, no pressure, and a System that is exactly state
+    ``basis``'s with charges scaled, with at least four distinct λ (below that nothing is saved).
+    """
+
+    def __init__(self, scales: Sequence[float], basis: Sequence[int]) -> None:
+        import numpy as np
+
+        self.basis = tuple(basis)
+        x = [float(scales[i]) for i in self.basis]
+        weights = np.zeros((len(scales), 3))
+        for k, s in enumerate(scales):
+            for j in range(3):
+                others = [x[m] for m in range(3) if m != j]
+                weights[k, j] = (s - others[0]) * (s - others[1]) / ((x[j] - others[0]) * (x[j] - others[1]))
+        self.weights = weights
+
+    @classmethod
+    def plan(cls, states: Sequence[Any]) -> QuadraticEnergies | None:
+        """The plan for ``states``, or None where interpolation does not apply (see the class)."""
+        from openmmtools.states import ThermodynamicState
+
+        if any(type(s) is not ThermodynamicState or s.pressure is not None for s in states):
+            return None
+        if len({s.temperature.value_in_unit(unit.kelvin) for s in states}) != 1:
+            return None
+        systems = [s.system for s in states]
+        reference = max(range(len(states)), key=lambda i: _charge_scale(systems[i], systems[0]) or 0.0)
+        scales = [_charge_scale(system, systems[reference]) for system in systems]
+        if any(s is None for s in scales) or len(set(scales)) < 4:
+            return None
+        plain = [float(s) for s in scales if s is not None]
+        expected = {
+            s: openmm.XmlSerializer.serialize(scaled_charges(systems[reference], s)) for s in set(plain)
+        }
+        if any(
+            openmm.XmlSerializer.serialize(system) != expected[s]
+            for system, s in zip(systems, plain, strict=True)
+        ):
+            return None
+        distinct = sorted(set(plain))
+        chosen = (distinct[0], distinct[len(distinct) // 2], distinct[-1])
+        return cls(plain, [plain.index(s) for s in chosen])
+
+    def reduced_potentials(self, states: Sequence[Any], sampler_state: Any, context_cache: Any) -> Any:
+        """Every state's reduced potential of ``sampler_state``, from the three basis states."""
+        import numpy as np
+
+        basis = np.empty(3)
+        for j, index in enumerate(self.basis):
+            context, _ = context_cache.get_context(states[index])
+            sampler_state.apply_to_context(context, ignore_velocities=True)
+            basis[j] = states[index].reduced_potential(context)
+        return self.weights @ basis
+
+
+def _charge_scale(system: openmm.System, reference: openmm.System) -> float | None:
+    """``q / q_reference`` of the most charged particle of ``reference``'s NonbondedForce."""
+    forces = [f for f in system.getForces() if isinstance(f, openmm.NonbondedForce)]
+    reference_forces = [f for f in reference.getForces() if isinstance(f, openmm.NonbondedForce)]
+    if len(forces) != 1 or len(reference_forces) != 1:
+        return None
+    charges = [
+        reference_forces[0].getParticleParameters(i)[0].value_in_unit(unit.elementary_charge)
+        for i in range(reference_forces[0].getNumParticles())
+    ]
+    if not charges or max(abs(q) for q in charges) == 0.0:
+        return None
+    atom = max(range(len(charges)), key=lambda i: abs(charges[i]))
+    ratio = forces[0].getParticleParameters(atom)[0].value_in_unit(unit.elementary_charge) / charges[atom]
+    return round(float(ratio), 12)  # the λ the schedule gave, so that scaling again reproduces it exactly

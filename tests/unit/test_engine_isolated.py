@@ -69,3 +69,45 @@ def test_periodic_or_partial_regions_use_openmmtools(phenol_legs) -> None:  # ty
     assert not isolated_molecule(built.system, atoms[:-1])
     states = build_alchemical_states(built.system, atoms[:-1], ELECTROSTATICS, STERICS, 298.15)
     assert type(states.states[0]).__name__ == "CompoundThermodynamicState"
+
+
+def test_energy_matrix_rows_from_three_states_equal_direct_evaluation(phenol_legs, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from openmmtools.cache import ContextCache
+
+    from fepflow.engine.config import SamplerConfig
+    from fepflow.engine.isolated import QuadraticEnergies
+    from fepflow.engine.platforms import choose_platform
+    from fepflow.engine.sampling import run_multistate
+    from fepflow.engine.storage import open_reporter
+
+    built = phenol_legs["implicit"]
+    states = build_alchemical_states(built.system, built.ligand_atoms, ELECTROSTATICS, STERICS, 298.15).states
+    plan = QuadraticEnergies.plan(states)
+    assert plan is not None and len(set(plan.basis)) == 3
+    custom = build_alchemical_states(
+        built.system, built.ligand_atoms, ELECTROSTATICS, STERICS, 298.15, plain_forces_when_isolated=False
+    )
+    assert QuadraticEnergies.plan(custom.states) is None  # openmmtools' compound states: evaluated directly
+    assert QuadraticEnergies.plan(states[3:]) is None  # two distinct λ: nothing to save
+
+    platform = choose_platform("Reference")
+    config = SamplerConfig(
+        timestep_fs=2.0, steps_per_iteration=50, production_iterations=2, checkpoint_interval_iterations=1
+    )
+    storage = tmp_path / "leg.nc"
+    run_multistate(states, built.positions, storage, config, platform)
+    cache = ContextCache(platform=platform.platform)
+    with open_reporter(storage) as reporter:
+        stored, _, _ = reporter.read_energies()
+        sampler_states = reporter.read_sampler_states(iteration=2)
+    for replica, sampler_state in enumerate(sampler_states):  # the stored rows were interpolated
+        direct = []
+        for state in states:
+            context, _ = cache.get_context(state)
+            sampler_state.apply_to_context(context, ignore_velocities=True)
+            direct.append(state.reduced_potential(context))
+        # stored positions are float32: the stored row, from the float64 ones, agrees to ~1e-6 kT
+        assert np.allclose(stored[2][replica], direct, rtol=0, atol=1e-4)
+        assert np.allclose(
+            plan.reduced_potentials(states, sampler_state, cache), direct, rtol=1e-9, atol=1e-9
+        )
