@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.allow import allowed_methods
 from fepflow.hub.schemas import DRS_PREFIX
 from fepflow.models.base import ModelError
 from fepflow.models.states import InvalidTransition
@@ -46,7 +47,11 @@ def _answer(
 def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _answer(request, exc.status_code, exc.detail, getattr(exc, "headers", None))
+        headers = getattr(exc, "headers", None)
+        allowed = allowed_methods(app.openapi(), request.url.path) if exc.status_code == 405 else []
+        if allowed:  # every method of the resource, not only the first matching route's
+            headers = {**(headers or {}), "Allow": ", ".join(allowed)}
+        return _answer(request, exc.status_code, exc.detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 import fepflow
-from api import errors
+from api import errors, openapi
 from api.cache import TTLCache
 from api.deps import IdentityCache
 from api.limits import BodyLimitMiddleware
@@ -68,6 +68,7 @@ def create_app(
     app.add_middleware(BodyLimitMiddleware)
     app.add_middleware(LoopbackGuard)
     errors.install(app)
+    openapi.install(app)
     app.include_router(service.router)
     app.include_router(service.router, prefix=API_PREFIX)
     for module in (auth, networks, tasks, results, pages):

@@ -104,6 +104,47 @@ PLANNER_FIELDS = ("protein_pdb", "protein_name", "shape", "reference", "edges", 
 """Planner inputs that a network document (already planned) does not take."""
 
 
+_NULL = {"type": "null"}
+_SOURCES = ("network", "ligands", "sdf")
+
+
+def _only(source: str) -> dict[str, Any]:
+    """The JSON-schema branch of a submission whose ligands come from ``source`` alone (a network
+    document takes none of the planner's inputs)."""
+    given = {"network": {"type": "object"}, "ligands": {"type": "array"}, "sdf": {"type": "string"}}[source]
+    others = {s: _NULL for s in _SOURCES if s != source}
+    planner = {f: ({"const": False} if f == "build_loops" else _NULL) for f in PLANNER_FIELDS}
+    return {
+        "required": [source],
+        "properties": {source: given, **others, **(planner if source == "network" else {})},
+    }
+
+
+SUBMISSION_RULES: dict[str, Any] = {
+    "oneOf": [_only(s) for s in _SOURCES],
+    "not": {
+        "anyOf": [
+            {
+                "required": ["edges", "shape"],
+                "properties": {"edges": {"type": "array"}, "shape": {"type": "string"}},
+            },
+            {
+                "required": ["edges", "reference"],
+                "properties": {"edges": {"type": "array"}, "reference": {"type": "string"}},
+            },
+        ]
+    },
+    "anyOf": [
+        {"properties": {"reference": _NULL}},
+        {"required": ["shape"], "properties": {"shape": {"const": "star"}}},
+    ],
+}
+"""The rules :meth:`NetworkSubmission._one_source` checks, in the OpenAPI document: exactly one of
+``network``, ``ligands`` or ``sdf``; no planner input with a network document; ``edges`` or a
+``shape`` (and ``reference``), not both; a ``reference`` only for shape ``star``."""
+CONCRETE_SCOPE = r"^[a-z0-9_]+-[a-z0-9_]+-[a-z0-9_]+$"
+
+
 class AllocationRequest(_Request):
     """A network's allocation strategy (:class:`fepflow.analysis.allocation.Strategy`): Dagster's
     allocation sensor adds repeats (extensions beyond ``max_repeats``) to the transformations whose
@@ -136,7 +177,14 @@ class NetworkSubmission(_Request):
     same planner as ``fepflow plan`` (:func:`fepflow.planning.campaign.plan_campaign`). Experimental
     values go with either, their names matching the network's ligands."""
 
-    scope: str = Field(..., description="org-campaign-project the network is filed under", max_length=200)
+    model_config = ConfigDict(extra="forbid", json_schema_extra=SUBMISSION_RULES)
+
+    scope: str = Field(
+        ...,
+        description="org-campaign-project the network is filed under",
+        max_length=200,
+        pattern=CONCRETE_SCOPE,
+    )
     network: dict[str, Any] | None = Field(None, description="a fepflow/1 network document")
     name: str | None = Field(None, min_length=1, max_length=200, description="network name (planner body)")
     ligands: list[LigandIn | str] | None = Field(None, description="ligands as SMILES (planner body)")
@@ -272,10 +320,24 @@ class ExtendRequest(TaskKeys):
 
 
 class RestartRequest(_Request):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["network"], "properties": {"network": {"type": "string"}}},
+                {"required": ["tasks"], "properties": {"tasks": {"type": "array", "minItems": 1}}},
+            ]
+        },
+    )
+
     network: str | None = Field(None, description="restart the errored tasks of this network")
     tasks: list[TaskKey] | None = Field(None, max_length=MAX_KEYS, description="or only these tasks")
     traceback_pattern: str | None = Field(
-        None, max_length=1000, description="only tasks whose traceback matches this regular expression"
+        None,
+        max_length=1000,
+        description="only tasks whose traceback matches this regular expression (RE2: no backreferences "
+        "or lookaround)",
+        json_schema_extra={"format": "regex"},
     )
 
     @model_validator(mode="after")
