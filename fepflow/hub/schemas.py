@@ -173,7 +173,7 @@ class AllocationRequest(_Request):
 
 class NetworkSubmission(_Request):
     """Either a network document (``network``), or a planner body: ligands (``ligands`` as SMILES or
-    ``sdf``), a protocol and, for relative networks, the protein, a shape or edges, all planned by the
+    ``sdf``), a protocol and, for binding, the protein; for relative networks a shape or edges, all planned by the
     same planner as ``fepflow plan`` (:func:`fepflow.planning.campaign.plan_campaign`). Experimental
     values go with either, their names matching the network's ligands."""
 
@@ -192,14 +192,16 @@ class NetworkSubmission(_Request):
     protocol: str = Field(
         "absolute-hydration",
         max_length=100,
-        description="absolute-hydration, relative-hydration or relative-binding (planner body)",
+        description="absolute-hydration, absolute-binding, relative-hydration or relative-binding (planner body)",
     )
     preset: str | None = Field(None, max_length=100, description="protocol preset, e.g. 'fast'")
     settings: dict[str, Any] | None = Field(None, description="protocol settings merged over the preset")
     repeats: int | None = Field(None, ge=1, le=100, description="repeats per transformation")
     priority: int = Field(0, ge=-1_000_000, le=1_000_000)
     protein_pdb: str | None = Field(
-        None, min_length=1, description="the protein as PDB text (relative-binding), prepared by PDBFixer"
+        None,
+        min_length=1,
+        description="the protein as PDB text (relative-binding, absolute-binding), prepared by PDBFixer",
     )
     protein_name: str | None = Field(None, min_length=1, max_length=200, description="the protein's name")
     shape: Shape | None = Field(
