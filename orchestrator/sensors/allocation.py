@@ -52,7 +52,13 @@ def allocation_sensor(context: SensorEvaluationContext, index: IndexResource) ->
     with index.session() as idx:
         store = AllocationStore(idx)
         active = store.active()
-        evaluations = [evaluate(idx, store, key, Strategy(**fields)) for key, fields in active]
+        evaluations = []
+        for key, fields in active:
+            try:
+                evaluations.append(evaluate(idx, store, key, Strategy(**fields)))
+            except Exception as exc:  # one network's trouble must not stop the others'
+                context.log.error(f"network {key[:32]}…: allocation not evaluated: {exc!r}")
+                evaluations.append(Evaluation(key, waiting=f"error: {exc}"))
     if not evaluations:
         return SkipReason("no network has an active allocation strategy")
     for line in log_lines(evaluations):
