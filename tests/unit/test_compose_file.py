@@ -386,3 +386,18 @@ def test_compose_cli_validates_and_refuses_without_secret(root: Path) -> None:
     refused = subprocess.run(args, env=base, capture_output=True, text=True, check=False)
     assert refused.returncode != 0
     assert "FEPFLOW_AUTH_SECRET_KEY" in refused.stderr
+
+
+@pytest.mark.parametrize(("profile", "executor"), [("gpu", "celery"), ("cpu", "celery"), ("", "in_process")])
+def test_up_dev_sends_simulations_to_the_worker_profiles(root: Path, profile: str, executor: str) -> None:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    plan = subprocess.run(
+        ["make", "-n", "--no-print-directory", "up-dev", f"PROFILE={profile}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert f"FEPFLOW_ORCHESTRATOR_EXECUTOR=${{FEPFLOW_ORCHESTRATOR_EXECUTOR:-{executor}}}" in plan
+    assert ("--profile gpu" in plan) == (profile == "gpu")
