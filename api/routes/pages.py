@@ -92,24 +92,34 @@ def _check(request: Request, key: str, token: str, auth: AuthSettings) -> TokenC
     return now
 
 
-def _rows(index: Index, key: str) -> tuple[list[MoleculeRow], bool]:
+def _rows(index: Index, key: str, viewer: TokenClaims) -> tuple[list[MoleculeRow], str | None]:
+    """The molecules' rows and what their experiment column holds: FreeSolv's hydration values for
+    hydration, the values the viewer's scopes submitted for binding (None where no row has one)."""
     known = {e.name: e for e in entries()}
-    rows, referenced = [], False
+    doc = index.networks.summary(key) or {}
+    measured = {
+        v.ligand: v.dg_kcal_mol
+        for v in index.networks.experimental(key, visible_scopes(viewer, doc.get("scopes", [])))
+    }
+    rows, sources = [], set()
     for est in network_estimates(index, key):
         label = est.ligand or est.name
-        ref = known.get(est.ligand or "")
-        referenced |= ref is not None
+        hydration = est.protocol == "absolute-hydration"
+        ref = known.get(est.ligand or "") if hydration else None
+        experiment = ref.expt_kcal_mol if ref else measured.get(est.ligand or "")
+        if experiment is not None:
+            sources.add("FreeSolv" if ref else "submitted values")
         rows.append(
             MoleculeRow(
                 name=label,
                 dg_kcal_mol=est.dg_kcal_mol,
                 uncertainty_kcal_mol=est.uncertainty_kcal_mol,
                 uncertainty_basis=est.uncertainty_basis,
-                experiment_kcal_mol=ref.expt_kcal_mol if ref else None,
+                experiment_kcal_mol=experiment,
                 published_kcal_mol=ref.calc_gaff_kcal_mol if ref else None,
             )
         )
-    return rows, referenced
+    return rows, ", ".join(sorted(sources)) or None
 
 
 def _binding_notes(index: Index, key: str) -> list[str]:
@@ -230,12 +240,12 @@ def results_page(
         scopes = visible_scopes(viewer, doc.get("scopes", []))
         return HTMLResponse(_relative_page(index, key, title, subject, scopes, _host(settings), auth))
     status = index.tasks.counts(key)
-    rows, referenced = _rows(index, key)
+    rows, reference = _rows(index, key, viewer)
     figures: list[PageFigure] = []
-    if referenced:
+    if reference:
         figures.append(
             PageFigure(
-                "computed against experiment (FreeSolv)", f"/networks/{key}/correlation.png?token={token}"
+                f"computed against experiment ({reference})", f"/networks/{key}/correlation.png?token={token}"
             )
         )
     links: list[tuple[str, str]] = []
@@ -263,6 +273,6 @@ def correlation(
     auth: AuthSettingsDep,
     token: Annotated[str, Query(max_length=4000)],
 ) -> Response:
-    _check(request, key, token, auth)
-    rows, _ = _rows(index, key)
+    viewer = _check(request, key, token, auth)
+    rows, _ = _rows(index, key, viewer)
     return Response(correlation_png(rows), media_type="image/png")

@@ -4,27 +4,31 @@
 T4 lysozyme L99A PDB and ligand SDF with its experimental CSV; the task sensor and the simulation (the
 ``smoke`` preset: the restraint chosen from 0.1 ps of NPT, 4 complex and 3 solvent states, 0.08 ps
 per state); Dagster's per-transformation roll-up; ``fepflow results`` with ΔG_bind and its
-contributions (ΔG_complex, ΔG_solvent, ΔG_restraint); the results page in headless Chromium. The
-numbers of a smoke run mean nothing: the test checks that every part ran, that the parts agree, and
-that ΔG_bind = ΔG_solvent - ΔG_complex - ΔG_restraint everywhere it is shown.
+contributions (ΔG_complex, ΔG_solvent, ΔG_restraint); the results page (its HTML, from the signed
+link ``fepflow page`` prints). The numbers of a smoke run mean nothing: the test checks that every
+part ran, that the parts agree, and that ΔG_bind = ΔG_solvent - ΔG_complex - ΔG_restraint everywhere it is shown.
+
+Under ``make validate`` (the ``validation`` marker), not ``make test``: with the stack's start it takes
+about 4 minutes on a 2-core machine (measured: 261 s, of which 188 s planning, submission and the
+simulation, at load average ~30), beyond what a default-suite test may cost.
 """
 
 from __future__ import annotations
 
 import math
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
-from stack_support import CPU_STACK_ENV, chromium_dom, running_stack
+from stack_support import CPU_STACK_ENV, running_stack
 from test_relative_campaign import T4L99A, Stack, experimental_rows, sdf_records, wait_for_tasks
 
 from fepflow.models.results import EstimateRow
 from fepflow.store.index import Index
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.validation]
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +112,13 @@ def test_benzene_absolute_binding_campaign(stack: Stack, tmp_path: Path) -> None
     ):
         assert f"{value:+.2f}" in line, (value, table)
 
-    dom = chromium_dom(stack.fepflow("page", network).strip(), tmp_path)
-    assert re.search(r"benzene: ΔG_bind [+-]\d+\.\d\d = ΔG_solvent", dom), dom[:2000]
+    page = httpx.get(stack.fepflow("page", network).strip(), timeout=60)  # the signed link it prints
+    page.raise_for_status()
+    assert "ΔG_bind = ΔG_solvent − ΔG_complex − ΔG_restraint" in page.text
+    assert "-5.19" in page.text and "submitted values" in page.text  # the ITC value, not FreeSolv's hydration
+    assert f"benzene: ΔG_bind {row.dg_kcal_mol:+.2f} = ΔG_solvent {row.solvent_kcal_mol:+.2f}" in page.text, (
+        page.text
+    )
     print(
         f"absolute binding of benzene (smoke): planned, submitted and simulated in {simulated - started:.0f} s, "
         f"all checks in {time.monotonic() - started:.0f} s; ΔG_bind {row.dg_kcal_mol:+.2f} = "
