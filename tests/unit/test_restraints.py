@@ -151,3 +151,30 @@ def test_geometry_round_trips_through_its_record() -> None:
     record = geometry.to_dict()
     assert BoreschGeometry.from_dict(record) == geometry
     assert record["by_coordinate"]["r"]["unit"] == "nm"
+
+
+def test_restrained_states_survive_openmmtools_storage() -> None:
+    """The composable state with lambda_restraints round-trips through openmmtools' serialisation (a
+    resumed run reads its states back from the NetCDF storage this way)."""
+    import openmm
+    from openmmtools import utils
+
+    from fepflow.restraints.states import restrained_alchemical_states
+
+    system = openmm.System()
+    nonbonded = openmm.NonbondedForce()
+    for _ in range(6):
+        system.addParticle(12.0)
+        nonbonded.addParticle(0.0, 0.3, 0.1)
+    system.addForce(nonbonded)
+    states = restrained_alchemical_states(
+        system, [3, 4, 5], _geometry(), (0.0, 1.0, 1.0), (1.0, 1.0, 0.0), (1.0, 1.0, 0.0), 300.0, None
+    )
+    assert [s.lambda_restraints for s in states] == [0.0, 1.0, 1.0]
+    assert [s.lambda_electrostatics for s in states] == [1.0, 1.0, 0.0]
+    restored = utils.deserialize(utils.serialize(states[0]))
+    assert restored.lambda_restraints == 0.0 and restored.lambda_sterics == 1.0
+    with pytest.raises(RestraintError, match="lambda_restraints values"):
+        restrained_alchemical_states(
+            system, [3, 4, 5], _geometry(), (0.0, 1.0), (1.0, 1.0, 0.0), (1.0, 1.0, 0.0), 300.0, None
+        )
