@@ -15,6 +15,13 @@ kcal/mol precision is within reach on CPU.
 - absolute: :class:`~fepflow.protocols.absolute.hydration.AbsoluteHydrationProtocol`, ``fast`` preset
   (OBC2), one repeat per molecule, on the same parameters.
 
+Measured (150 iterations per relative leg, one CPU thread each on a heavily loaded 2-core machine,
+~4 min per pair; kcal/mol, relative vs absolute difference, combined σ), with these rules / with every
+dummy term kept (``--all-dummy-terms``): methane -> ethane 0.257 vs 0.313 (σ 0.047) / 0.297 vs 0.311
+(σ 0.031); benzene -> toluene 0.593 vs 0.598 (σ 0.046) / 0.609 vs 0.603 (σ 0.013); ethane -> methanol
+-5.906 vs -6.543 (σ 0.065) / -5.947 vs -6.574 (σ 0.041): 0.63 kcal/mol off with either treatment, so
+not a dummy-atom effect; open, marked xfail below.
+
 The figures are printed (``pytest -s``) and written to ``dummy_validation.json`` in the test's folder.
 ``python tests/integration/test_dummy_atom_validation.py [--all-dummy-terms] [--iterations N]``
 prints the same table (``--all-dummy-terms``: every bonded term of the dummies kept, the treatment
@@ -56,6 +63,8 @@ TEMPERATURE_K = 298.15
 HYDROGEN_MASS_AMU = 3.0
 ITERATIONS = int(os.environ.get("FEPFLOW_VALIDATION_ITERATIONS", "0")) or 400
 """Replica-exchange iterations (1 ps each) per relative leg."""
+TIMESTEP_FS = 4.0
+"""As the absolute ``fast`` preset (hydrogen masses 3 amu, X-H bonds constrained); 1 ps per iteration."""
 TOLERANCE_KCAL_MOL = 0.3
 MAX_SIGMA_KCAL_MOL = 0.15
 
@@ -95,8 +104,8 @@ def relative_leg(
     lambdas = schedule(default_windows(n_unique_heavy(mol_a, mol_b, mapping)))
     states = hybrid_states(hybrid.system, lambdas, TEMPERATURE_K)
     config = SamplerConfig(
-        timestep_fs=4.0,
-        steps_per_iteration=250,
+        timestep_fs=TIMESTEP_FS,
+        steps_per_iteration=round(1000 / TIMESTEP_FS),
         equilibration_steps=2500,
         production_iterations=iterations,
         checkpoint_interval_iterations=50,
