@@ -5,8 +5,9 @@
     .venv/bin/python bench/absolute_binding.py --platform CUDA
     # the fast preset (100 ps per state) on two ligands
     .venv/bin/python bench/absolute_binding.py --preset fast --ligands benzene toluene --platform CUDA
-    # a dry run that only shows it starts and finishes on a CPU (the smoke preset, one ligand)
-    .venv/bin/python bench/absolute_binding.py --dry-run
+    # a dry run that only shows it starts and finishes on a CPU (the smoke preset, one ligand):
+    # 68 s for benzene on the shared 2-core machine, 1 thread
+    .venv/bin/python bench/absolute_binding.py --dry-run --platform CPU --threads 1
 
 The campaign is planned the one way (:func:`fepflow.planning.plan_campaign` of the repository's
 ``fepflow/data/t4l99a`` PDB, SDF and experimental CSV, as ``fepflow plan --protocol absolute-binding``
