@@ -101,8 +101,9 @@ class QuadraticEnergies:
     ``u_k(x) = a(x) + b(x) λ_k + c(x) λ_k²`` exactly (module docstring), so a replica's row of the
     energy matrix needs its energy at three distinct λ only; the rest are interpolated (Lagrange
     weights). Build it with :meth:`plan`, which returns None unless every state is a plain
-    ``ThermodynamicState`` of one temperature, no pressure, and a System that is exactly state
-    ``basis``'s with charges scaled, with at least four distinct λ (below that nothing is saved).
+    ``ThermodynamicState`` of one temperature, no pressure, and a System that is exactly the most
+    charged state's with its charges scaled (:func:`scaled_charges`, compared as serialized XML), with
+    at least four distinct λ (below that nothing is saved).
     """
 
     def __init__(self, scales: Sequence[float], basis: Sequence[int]) -> None:
