@@ -23,6 +23,9 @@ from fepflow.settings import ApiSettings
 # transformations are made from these dumps, so they must not change); the fast presets changed on
 # purpose in issue 16 (sampling until precise, 2 ps iterations for the absolute one)
 PRESET_DIGESTS = {
+    ("absolute-binding", "fast"): "2a4992b0dfb7",
+    ("absolute-binding", "production"): "df86b49e3a1c",
+    ("absolute-binding", "smoke"): "ab6f9d8c8684",
     ("absolute-hydration", "fast"): "3578fed50745",
     ("absolute-hydration", "production"): "86fee377ad5d",
     ("absolute-hydration", "smoke"): "d6813d71a1eb",
