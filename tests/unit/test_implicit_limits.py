@@ -29,15 +29,13 @@ def test_sulfonyls_and_phosphorus_are_refused_as_predictions(smiles: str) -> Non
     assert "cannot treat" in warning and "production preset" in warning
 
 
-@pytest.mark.parametrize("smiles", ["C(CO)O", "C(C(CO)O)O"])
-def test_polyols_are_flagged(smiles: str) -> None:
-    (warning,) = _warnings(smiles)
-    assert warning.startswith("x: polyol")
-
-
-@pytest.mark.parametrize("smiles", ["CO", "Oc1ccccc1", "CS(=O)C", "CCS", "CSc1ccccc1", "COCCO", "Cc1ccccc1"])
+@pytest.mark.parametrize(
+    "smiles",
+    ["CO", "C(CO)O", "C(C(CO)O)O", "Oc1ccccc1", "CS(=O)C", "CCS", "CSc1ccccc1", "COCCO", "Cc1ccccc1"],
+)
 def test_what_gb_treats_passes_unflagged(smiles: str) -> None:
-    assert _warnings(smiles) == []  # alcohols, phenol, sulfoxide, thiols, thioethers, ethers
+    # alcohols and polyols (measured: no worse than methanol), phenol, sulfoxide, thiols, thioethers, ethers
+    assert _warnings(smiles) == []
 
 
 def test_the_planners_report_flags_them_for_the_fast_preset_only() -> None:
