@@ -4,6 +4,10 @@ estimates exported in the TSV shapes of ``openfe gather``."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,3 +153,21 @@ def test_gather_tsv_has_openfe_columns_and_precision() -> None:
     ]
     with pytest.raises(ValueError, match="report must be"):
         gather_tsv(ESTIMATES, "raw")
+
+
+def test_piped_output_at_80_columns_keeps_the_whole_key_on_its_line(
+    rbfe: tuple[dict, dict], tmp_path: Path
+) -> None:
+    """`fepflow import-openfe x.json | grep AlchemicalNetwork-` gets the whole 82-character key."""
+    planned = tmp_path / "net.json"
+    planned.write_text(json.dumps(keyed_chain(rbfe[0])))
+    fepflow = Path(sys.executable).parent / "fepflow"
+    env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
+    run = subprocess.run(
+        [str(fepflow), "import-openfe", str(planned)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert run.returncode == 0, run.stderr
+    keys = [line for line in run.stdout.splitlines() if line.startswith("AlchemicalNetwork-")]
+    assert len(keys) == 1 and len(keys[0]) == 82, run.stdout
+    assert from_json((tmp_path / "net.fepflow.json").read_text()).key == keys[0]
+    assert "NOT carried over" in run.stderr and "NOT carried over" not in run.stdout
