@@ -27,7 +27,7 @@ PRESET_DIGESTS = {
     ("absolute-binding", "production"): "df86b49e3a1c",
     ("absolute-binding", "smoke"): "ab6f9d8c8684",
     ("absolute-hydration", "fast"): "3578fed50745",
-    ("absolute-hydration", "production"): "86fee377ad5d",
+    ("absolute-hydration", "production"): "310c0351a59b",
     ("absolute-hydration", "smoke"): "d6813d71a1eb",
     ("relative-binding", "fast"): "80c8bc2b0f47",
     ("relative-binding", "production"): "74d76c006684",
