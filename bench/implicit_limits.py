@@ -5,6 +5,9 @@
     .venv/bin/python bench/implicit_limits.py
     # minutes: the fast preset's model with 100 ps of sampling per state (as the value tests)
     OPENMM_CPU_THREADS=1 nice -n 10 .venv/bin/python bench/implicit_limits.py --md methyl_methanesulfonate glycerol
+    # the same single conformations with FreeSolv's own parameters (amber.tar.gz of MobleyLab/FreeSolv,
+    # unpacked): the parameters its TIP3P values were computed with
+    .venv/bin/python bench/implicit_limits.py --published-amber /tmp/amber
 
 GAFF2/AM1-BCC parameters (the fast preset's). The FreeSolv values (v0.52, experiment and the published
 GAFF/TIP3P calculation) are quoted below; fepflow.chemistry.implicit_limits holds the conclusions.
@@ -35,6 +38,20 @@ MOLECULES: dict[str, tuple[str, float | None, float | None]] = {
     "2-methoxyethanol": ("COCCO", -6.62, -4.69),
 }
 RADII_NM = (0.18, 0.20, 0.22, 0.24)
+MOBLEY_IDS = {
+    "methyl_methanesulfonate": "mobley_9201263",
+    "dimethyl_sulfone": "mobley_1708457",
+    "dimethyl_sulfate": "mobley_5760563",
+    "methanesulfonyl_chloride": "mobley_4850657",
+    "dimethyl_sulfoxide": "mobley_8578590",
+    "trimethyl_phosphate": "mobley_6115639",
+    "ethylene_glycol": "mobley_4639255",
+    "glycerol": "mobley_3259411",
+    "methanol": "mobley_1636752",
+    "phenol": "mobley_20524",
+    "2-methoxyethanol": "mobley_5816127",
+}
+"""FreeSolv ids, for ``--published-amber`` (the folder of FreeSolv's amber.tar.gz, unpacked)."""
 
 
 def _energy(system, positions):  # type: ignore[no-untyped-def]
@@ -48,18 +65,22 @@ def _energy(system, positions):  # type: ignore[no-untyped-def]
     )
 
 
-def single_conformation(name: str) -> dict[str, object]:
-    """OBC2 and GBn2 solvation energies of the GB-minimised conformation; OBC2 per S/P radius."""
+def single_conformation(name: str, published: Path | None = None) -> dict[str, object]:
+    """OBC2 and GBn2 solvation energies of the GB-minimised conformation; OBC2 per S/P radius. With
+    ``published`` (FreeSolv's amber files), the parameters FreeSolv's TIP3P value was computed with."""
     import openmm as mm
 
-    from fepflow.chemistry.ligands import parameterize_ligand
+    from fepflow.chemistry.ligands import ligand_from_amber_files, parameterize_ligand
     from fepflow.chemistry.systems import build_implicit, build_vacuum
     from fepflow.models import SmallMoleculeComponent
 
     smiles, expt, calc = MOLECULES[name]
-    params = parameterize_ligand(
-        SmallMoleculeComponent.from_smiles(smiles, name), cache_dir=OUT / "ligand-cache"
-    )
+    molecule = SmallMoleculeComponent.from_smiles(smiles, name)
+    if published is not None:
+        files = [published / f"{MOBLEY_IDS[name]}.{ext}" for ext in ("prmtop", "inpcrd", "frcmod")]
+        params = ligand_from_amber_files(*files, name=name, molecule=molecule)
+    else:
+        params = parameterize_ligand(molecule, cache_dir=OUT / "ligand-cache")
     vacuum = build_vacuum(params, constraints=None)
     row: dict[str, object] = {"molecule": name, "expt": expt, "freesolv_gaff_tip3p": calc}
     for model in ("obc2", "gbn2"):
@@ -99,9 +120,15 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--md", nargs="*", help="run the fast preset's model on these molecules too")
+    parser.add_argument(
+        "--published-amber",
+        type=Path,
+        help="FreeSolv's amber/ folder: single conformations with the parameters of its TIP3P values",
+    )
     args = parser.parse_args()
     for name in MOLECULES:
-        print(json.dumps(single_conformation(name)), flush=True)
+        if args.published_amber is None or name in MOBLEY_IDS:
+            print(json.dumps(single_conformation(name, args.published_amber)), flush=True)
     for name in args.md or []:
         print(json.dumps(molecular_dynamics(name)), flush=True)
 

@@ -13,6 +13,10 @@ of sampling per state (MBAR errors 0.1 kcal/mol):
   against -10.6 (2.8); methanesulfonamide -15.1 (no FreeSolv value, and its replicas barely mix);
 * single conformations (GB-minimised, OBC2 minus vacuum energy) of dimethyl sulfate and
   methanesulfonyl chloride: 8.7 and 9.8 kcal/mol too favourable; dimethyl sulfoxide 0.8;
+* with FreeSolv's own parameters (the very ones its TIP3P values were computed with) single
+  conformations in OBC2 are still 5.4 (methyl methanesulfonate), 4.5 (dimethyl sulfone), 7.0
+  (dimethyl sulfate), 8.9 (methanesulfonyl chloride) and 3.4 (trimethyl phosphate) kcal/mol too
+  favourable, dimethyl sulfoxide 0.6 and phenol 0.5: the charges are not the cause;
 * the error moves by about 1.2 kcal/mol per 0.01 nm of the S or P radius (S at 0.22-0.24 nm would
   match TIP3P for the sulfonyls): the model, not the charges or the sampling, is what fails. GBn2
   (mbondi3) is no cure: sulfonyls are as far off, and trimethyl phosphate's value is absurd (-76).
