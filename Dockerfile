@@ -26,37 +26,10 @@ reqs = project['dependencies'] + [r for e in extras for r in project['optional-d
 open('/requirements.txt', 'w').write(chr(10).join(reqs) + chr(10))"
 
 # ---------------------------------------------------------------------------------------------------
-# Builder: a virtual environment with fepflow and its pinned dependencies. Every pinned dependency has a
-# wheel except pdbfixer, a pure-Python source distribution: no compiler is needed (a minute less of
-# apt-get). A new pin that compiles C needs `apt-get install build-essential` here again.
-FROM ${PYTHON_IMAGE} AS builder
-
-# pip compiles the installed packages to bytecode here, so the read-only runtime does not have to.
-ENV PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
-
-RUN python -m venv /opt/venv
-ENV PATH=/opt/venv/bin:$PATH
-
-WORKDIR /src
-
-# Dependencies first, so that editing the code (or pyproject.toml outside the runtime pins) does not
-# reinstall OpenMM, RDKit and AmberTools.
-COPY --from=requirements /requirements.txt /tmp/requirements.txt
-RUN pip install -r /tmp/requirements.txt
-
-# Then the project itself, without touching the dependencies installed above. README.md* tolerates a
-# missing readme.
-COPY pyproject.toml README.md* ./
-COPY fepflow/ fepflow/
-COPY orchestrator/ orchestrator/
-COPY api/ api/
-RUN pip install --no-deps . \
-    && rm -rf build *.egg-info \
-    && cd / && python -c "import fepflow, orchestrator, api"
-
-# ---------------------------------------------------------------------------------------------------
-# Runtime: the virtual environment, the code location files, no compiler, a non-root user.
+# Runtime: one stage. Every pinned dependency has a wheel except pdbfixer, a pure-Python source
+# distribution, so no compiler is needed and the virtual environment is built in place: no copy of
+# its 2 GB between stages, and editing the code rebuilds only the small layers at the end. (A new pin
+# that compiles C needs a builder stage with build-essential again.) A non-root user runs it.
 FROM ${PYTHON_IMAGE} AS runtime
 
 ARG FEPFLOW_UID=10001
@@ -64,6 +37,8 @@ ARG FEPFLOW_UID=10001
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DAGSTER_HOME=/opt/dagster/home \
     MPLBACKEND=Agg \
     FEPFLOW_API_HOST=0.0.0.0
@@ -79,15 +54,25 @@ RUN groupadd --system --gid ${FEPFLOW_UID} fepflow \
     && useradd --system --uid ${FEPFLOW_UID} --gid fepflow --create-home --home-dir /home/fepflow \
        --shell /usr/sbin/nologin fepflow
 
-COPY --from=builder /opt/venv /opt/venv
+# Dependencies first, so that editing the code (or pyproject.toml outside the runtime pins) does not
+# reinstall OpenMM, RDKit and AmberTools. pip compiles them to bytecode here (PYTHONDONTWRITEBYTECODE
+# stops only the services from writing more).
+COPY --from=requirements /requirements.txt /tmp/requirements.txt
+RUN python -m venv /opt/venv \
+    && pip install -r /tmp/requirements.txt
 
 WORKDIR /opt/fepflow
 
-# workspace.yaml loads the python module orchestrator.definitions relative to this folder.
-COPY workspace.yaml pyproject.toml ./
+# The project itself, installed into the environment without touching the dependencies (the `fepflow`
+# command, package data); workspace.yaml loads the python module orchestrator.definitions relative to
+# this folder. README.md* tolerates a missing readme.
+COPY workspace.yaml pyproject.toml README.md* ./
 COPY fepflow/ fepflow/
 COPY orchestrator/ orchestrator/
 COPY api/ api/
+RUN pip install --no-deps . \
+    && rm -rf build *.egg-info \
+    && cd / && python -c "import fepflow, orchestrator, api"
 COPY deploy/ deploy/
 
 # The instance configuration (PostgreSQL storage, read from DAGSTER_PG_*). DAGSTER_HOME must be
