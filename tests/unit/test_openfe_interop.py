@@ -161,10 +161,13 @@ def test_piped_output_at_80_columns_keeps_the_whole_key_on_its_line(
     """`fepflow import-openfe x.json | grep AlchemicalNetwork-` gets the whole 82-character key."""
     planned = tmp_path / "net.json"
     planned.write_text(json.dumps(keyed_chain(rbfe[0])))
-    fepflow = Path(sys.executable).parent / "fepflow"
+    script = Path(sys.executable).parent / "fepflow"  # the console script; the app itself without one
+    fepflow = (
+        [str(script)] if script.exists() else [sys.executable, "-c", "from fepflow.cli.app import app; app()"]
+    )
     env = {**os.environ, "COLUMNS": "80", "TERM": "xterm-256color"}
     run = subprocess.run(
-        [str(fepflow), "import-openfe", str(planned)], capture_output=True, text=True, env=env, timeout=300
+        [*fepflow, "import-openfe", str(planned)], capture_output=True, text=True, env=env, timeout=300
     )
     assert run.returncode == 0, run.stderr
     keys = [line for line in run.stdout.splitlines() if line.startswith("AlchemicalNetwork-")]
