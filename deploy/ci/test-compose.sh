@@ -41,12 +41,20 @@ fi
 t_base=$(now)
 
 phase "build $FEPFLOW_IMAGE FROM $base"
-nice -n 10 docker build -q -t "$FEPFLOW_IMAGE" --build-arg PYTHON_IMAGE="$base" \
-  --build-arg FEPFLOW_EXTRAS="${FEPFLOW_EXTRAS:-}" . >/dev/null
+# the stand-ins' image builds beside fepflow's (both wait mostly on downloads)
+services_log="$(mktemp)"
 if [ "$ci" = 1 ]; then
-  nice -n 10 docker build -q -t "${FEPFLOW_CI_SERVICES_IMAGE:-fepflow-ci-services:latest}" \
-    --build-arg BASE_IMAGE="$base" -f deploy/ci/Dockerfile.services deploy/ci >/dev/null
+  docker build -q -t "${FEPFLOW_CI_SERVICES_IMAGE:-fepflow-ci-services:latest}" \
+    --build-arg BASE_IMAGE="$base" -f deploy/ci/Dockerfile.services deploy/ci >"$services_log" 2>&1 &
+  services_build=$!
 fi
+docker build -q -t "$FEPFLOW_IMAGE" --build-arg PYTHON_IMAGE="$base" \
+  --build-arg FEPFLOW_EXTRAS="${FEPFLOW_EXTRAS:-}" . >/dev/null
+if [ "$ci" = 1 ] && ! wait "$services_build"; then
+  cat "$services_log" >&2
+  exit 1
+fi
+rm -f "$services_log"
 t_build=$(now)
 
 down() {
