@@ -219,10 +219,46 @@ def mbar_free_energies(u_kln: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     # (acetic acid: 10-70 kT between neighbouring states with well-overlapping distributions).
     # The guess is computed here rather than with ``initialize="BAR"``: pymbar 4.0.3's own version
     # raises NameError (an unimported ConvergenceError) whenever one neighbour pair's BAR fails.
-    mbar = MBAR(u_kn, np.full(k, n, dtype=int), initial_f_k=neighbour_bar_guess(u_kln))
+    guess = neighbour_bar_guess(u_kln)
+    mbar = MBAR(u_kn, np.full(k, n, dtype=int), initial_f_k=guess)
     diffs = mbar.compute_free_energy_differences(compute_uncertainty=True)
     overlap = mbar.compute_overlap()["matrix"]
-    return np.asarray(diffs["Delta_f"][0]), np.asarray(diffs["dDelta_f"][0]), np.asarray(overlap)
+    f_k, df_k = np.asarray(diffs["Delta_f"][0]), np.asarray(diffs["dDelta_f"][0], dtype=float)
+    if not np.all(np.isfinite(df_k)):
+        # MBAR's asymptotic covariance can come out with negative diagonal entries when there are few
+        # samples (a smoke run's handful): estimate those errors by bootstrap over each state's samples
+        df_k = np.where(np.isfinite(df_k), df_k, bootstrap_errors(u_kln, f_k, guess))
+    return f_k, df_k, np.asarray(overlap)
+
+
+def bootstrap_errors(
+    u_kln: np.ndarray, f_k: np.ndarray, guess: np.ndarray, n_bootstrap: int = 20
+) -> np.ndarray:
+    """Standard deviations of MBAR's ``f_k`` over ``n_bootstrap`` resamplings of each state's samples
+    (seeded: the same data give the same errors); where too few resamplings converge, the distance
+    between MBAR and the chain of neighbour BAR estimates stands in."""
+    from pymbar import MBAR
+
+    k, _, n = u_kln.shape
+    rng = np.random.default_rng(20261130)
+    estimates = []
+    for _ in range(n_bootstrap):
+        picks = rng.integers(0, n, size=(k, n))
+        resampled = np.stack([u_kln[i][:, picks[i]] for i in range(k)])
+        try:
+            mbar = MBAR(
+                resampled.transpose(1, 0, 2).reshape(k, k * n), np.full(k, n, dtype=int), initial_f_k=guess
+            )
+            estimates.append(
+                np.asarray(mbar.compute_free_energy_differences(compute_uncertainty=False)["Delta_f"][0])
+            )
+        except Exception:  # pymbar raises several unrelated types on a degenerate resampling
+            continue
+    if len(estimates) >= n_bootstrap // 2:
+        spread = np.std(np.asarray(estimates), axis=0, ddof=1)
+        if np.all(np.isfinite(spread)):
+            return np.asarray(spread)
+    return np.abs(f_k - guess)
 
 
 def transition_matrix(replica_states: np.ndarray, n_states: int) -> np.ndarray:

@@ -165,3 +165,31 @@ def test_neighbour_acceptance_is_the_bottleneck_pair() -> None:
         _harmonic_u_kln(200), replica_states=np.array([[0, 1, 2, 3]] * 3), acceptance=acceptance[:2, :2]
     )
     assert mixed.round_trips == 0 and mixed.min_neighbour_acceptance == pytest.approx(0.5)
+
+
+def test_bootstrap_replaces_an_mbar_error_that_is_not_a_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With few samples MBAR's asymptotic covariance can have negative diagonal entries (NaN errors,
+    seen in smoke runs); those errors come from a bootstrap instead, close to MBAR's own where both exist."""
+    import pymbar
+
+    from fepflow.analysis import mbar as mbar_module
+
+    u_kln = _harmonic_u_kln(400, seed=3)
+    f_k, df_k, _ = mbar_module.mbar_free_energies(u_kln)
+    assert np.all(np.isfinite(df_k))
+    boot = mbar_module.bootstrap_errors(u_kln, f_k, mbar_module.neighbour_bar_guess(u_kln))
+    assert boot[0] == 0.0
+    assert np.allclose(boot[1:], df_k[1:], rtol=0.6)  # 20 resamplings: a bootstrap within ~30 %
+
+    real = pymbar.MBAR.compute_free_energy_differences
+
+    def nan_errors(self: pymbar.MBAR, **kwargs: object) -> dict:
+        out = real(self, **kwargs)
+        if kwargs.get("compute_uncertainty"):
+            out["dDelta_f"] = np.full_like(out["dDelta_f"], np.nan)
+        return out
+
+    monkeypatch.setattr(pymbar.MBAR, "compute_free_energy_differences", nan_errors)
+    f_nan, df_nan, _ = mbar_module.mbar_free_energies(u_kln)
+    assert np.allclose(f_nan, f_k)
+    assert np.allclose(df_nan, boot)
