@@ -96,4 +96,7 @@ def test_a_minimum_above_the_maximum_is_capped_at_the_maximum(tmp_path: Path, re
         reference.states, reference.positions, tmp_path / "leg.nc", _config(20), platform,
         stop_check=precision_check(settings, TEMPERATURE_K),
     )  # fmt: skip
-    assert (out.stop_reason, out.n_iterations) == ("precision", 20)
+    # the check ran at iteration 20 (its minimum capped there) rather than refusing for the minimum;
+    # whether 20 samples' halves agree is chance (about one run in twenty disagrees), so either verdict
+    assert out.n_iterations == 20 and out.stop_reason in ("precision", "maximum")
+    assert "fewer than the minimum" not in out.stop_detail and "MBAR" in out.stop_detail
