@@ -14,15 +14,19 @@ from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import OAuth2PasswordBearer
 from starlette.concurrency import run_in_threadpool
 
+from api.scoping import visible_drs_objects, visible_results
 from fepflow.auth.scopes import scope_allows
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token
 from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.identities import Identity, IdentityStore
 from fepflow.store.index import Index
 from fepflow.store.lookup import (
+    DRS_TYPES,
+    RESULT_TYPES,
     TASK_TYPES,
     TRANSFORMATION_TYPES,
     AmbiguousKey,
+    is_drs_prefix,
     is_full_key,
     resolve_keys,
     resolve_network,
@@ -160,6 +164,43 @@ def transformation_refs(index: Index, claims: TokenClaims, refs: list[str]) -> l
     coll = index.transformations.coll
     try:
         return resolve_keys(coll, "transformation", refs, TRANSFORMATION_TYPES, _seen_by(index, claims))
+    except AmbiguousKey as exc:
+        raise ambiguous(exc) from None
+
+
+def result_ref(index: Index, claims: TokenClaims, ref: str) -> str:
+    """The whole key of the result given by key or unique key prefix (404 / 409): only results the
+    caller may read (see :func:`api.scoping.visible_results`) are candidates."""
+
+    def seen(docs: list[dict[str, Any]]) -> set[str]:
+        return visible_results(index, claims, docs)
+
+    coll = index.results.coll
+    try:
+        return resolve_keys(coll, "result", [ref], RESULT_TYPES, seen, fields=("task", "transformation"))[0]
+    except AmbiguousKey as exc:
+        raise ambiguous(exc) from None
+
+
+def drs_ref(index: Index, claims: TokenClaims, ref: str) -> str:
+    """The whole id of the DRS object a unique id prefix (4 to 31 hex digits) names among the
+    objects the caller may see (404 / 409, candidates listed with their names); any other ``ref`` is
+    returned as it is, to be looked up as a whole id."""
+
+    def seen(docs: list[dict[str, Any]]) -> dict[str, str | None]:
+        found = visible_drs_objects(index, claims, [str(d["_id"]) for d in docs])
+        return {i: d.get("name") for i, d in found.items()}
+
+    try:
+        return resolve_keys(
+            index.results.drs,
+            "DRS object",
+            [ref],
+            DRS_TYPES,
+            seen,
+            fields=(),
+            whole=lambda r: not is_drs_prefix(r),
+        )[0]
     except AmbiguousKey as exc:
         raise ambiguous(exc) from None
 

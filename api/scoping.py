@@ -15,6 +15,7 @@ from fastapi import HTTPException, status
 
 from fepflow.auth.scopes import scope_allows
 from fepflow.auth.tokens import TokenClaims
+from fepflow.models.states import TaskStatus
 from fepflow.store.index import Index
 from fepflow.store.models import NotFound
 
@@ -63,6 +64,23 @@ def visible_drs_objects(index: Index, claims: TokenClaims, ids: list[str]) -> di
     nets_of = index.transformations.networks_by_key(sorted(str(t) for t in transformations))
     seen = visible_networks(index, claims, [n for nets in nets_of.values() for n in nets])
     return {i: d for i, d in docs.items() if seen.intersection(nets_of.get(d.get("transformation", ""), []))}
+
+
+def visible_results(index: Index, claims: TokenClaims, docs: list[dict[str, Any]]) -> set[str]:
+    """The keys of those of result documents ``docs`` (with their task and transformation) the
+    caller may see: each the result its task completed with, of a transformation of a network in the
+    caller's scopes (as ``GET /results/{key}`` checks one)."""
+    tasks = index.tasks.docs(sorted({str(d["task"]) for d in docs if d.get("task")}))
+    owned = [
+        d
+        for d in docs
+        if (t := tasks.get(str(d.get("task")))) is not None
+        and t.get("status") == TaskStatus.COMPLETE.value
+        and (t.get("result") or {}).get("result_key") == str(d["_id"])
+    ]
+    nets_of = index.transformations.networks_by_key(sorted({str(d.get("transformation")) for d in owned}))
+    seen = visible_networks(index, claims, sorted({n for nets in nets_of.values() for n in nets}))
+    return {str(d["_id"]) for d in owned if seen.intersection(nets_of.get(str(d.get("transformation")), []))}
 
 
 def not_covered(index: Index, claims: TokenClaims, docs: dict[str, dict[str, Any]]) -> list[str]:

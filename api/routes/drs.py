@@ -15,7 +15,15 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 import fepflow
-from api.deps import ApiSettingsDep, AuthSettingsDep, ClaimsDep, IndexDep, ObjectsDep, active_identity
+from api.deps import (
+    ApiSettingsDep,
+    AuthSettingsDep,
+    ClaimsDep,
+    IndexDep,
+    ObjectsDep,
+    active_identity,
+    drs_ref,
+)
 from api.scoping import visible_drs_objects
 from fepflow.auth.tokens import TokenClaims, TokenError, decode_token, encode_token
 from fepflow.hub.schemas import (
@@ -37,6 +45,7 @@ from fepflow.hub.schemas import (
 )
 from fepflow.settings import ApiSettings, AuthSettings
 from fepflow.store.index import Index
+from fepflow.store.models import NotFound
 from fepflow.store.objects import ObjectNotFound, ObjectStore
 
 STREAM_PURPOSE = "drs-stream"
@@ -63,6 +72,8 @@ def _rfc3339(value: Any) -> str:
 
 
 def _one(index: Index, claims: TokenClaims, object_id: str) -> dict[str, Any]:
+    """The object ``object_id`` names (its id, or a unique prefix of it) when the caller may see it."""
+    object_id = drs_ref(index, claims, object_id)
     doc = visible_drs_objects(index, claims, [object_id]).get(object_id)
     if doc is None:
         raise drs_error(404, f"no DRS object {object_id}")
@@ -138,14 +149,42 @@ def get_object(
 def bulk_objects(
     body: BulkRequest, claims: ClaimsDep, index: IndexDep, objects: ObjectsDep, settings: ApiSettingsDep
 ) -> BulkResponse:
-    found = visible_drs_objects(index, claims, body.bulk_object_ids)
+    """Each id (or unique id prefix) resolved; ones missing or outside the caller's scopes are
+    unresolved with 404, ambiguous prefixes with 409."""
     ids = list(dict.fromkeys(body.bulk_object_ids))
-    missing = [i for i in ids if i not in found]
+    whole, failed = _resolve(index, claims, ids)
+    found = visible_drs_objects(index, claims, list(dict.fromkeys(whole.values())))
+    for ref, object_id in whole.items():
+        if object_id not in found:
+            failed[ref] = 404
+    resolved = list(dict.fromkeys(whole[i] for i in ids if i not in failed))
     return BulkResponse(
-        summary=BulkSummary(requested=len(ids), resolved=len(ids) - len(missing), unresolved=len(missing)),
-        unresolved_drs_objects=[Unresolved(error_code=404, object_ids=missing)] if missing else [],
-        resolved_drs_object=[to_drs(found[i], settings, objects) for i in ids if i in found],
+        summary=BulkSummary(requested=len(ids), resolved=len(ids) - len(failed), unresolved=len(failed)),
+        unresolved_drs_objects=_unresolved(failed),
+        resolved_drs_object=[to_drs(found[i], settings, objects) for i in resolved],
     )
+
+
+def _resolve(index: Index, claims: TokenClaims, refs: list[str]) -> tuple[dict[str, str], dict[str, int]]:
+    """The whole id of each of ``refs`` (an id or a unique id prefix), and the error code (404, or 409
+    for an ambiguous prefix) of each that names no one object the caller sees."""
+    whole: dict[str, str] = {}
+    failed: dict[str, int] = {}
+    for ref in refs:
+        try:
+            whole[ref] = drs_ref(index, claims, ref)
+        except NotFound:
+            failed[ref] = 404
+        except HTTPException as exc:
+            failed[ref] = exc.status_code
+    return whole, failed
+
+
+def _unresolved(failed: dict[str, int]) -> list[Unresolved]:
+    codes: dict[int, list[str]] = {}
+    for ref, code in failed.items():
+        codes.setdefault(code, []).append(ref)
+    return [Unresolved(error_code=c, object_ids=ids) for c, ids in codes.items()]
 
 
 @router.get(
@@ -185,26 +224,27 @@ def bulk_access_urls(
     pairs = [(m.bulk_object_id, a) for m in body.bulk_object_access_ids for a in m.bulk_access_ids]
     if len(pairs) > MAX_BULK:
         raise drs_error(413, f"{len(pairs)} object/access pairs; at most {MAX_BULK} per request")
-    found = visible_drs_objects(index, claims, list(dict.fromkeys(o for o, _ in pairs)))
+    whole, failed = _resolve(index, claims, list(dict.fromkeys(o for o, _ in pairs)))
+    found = visible_drs_objects(index, claims, list(dict.fromkeys(whole.values())))
     resolved: list[BulkAccessURL] = []
-    unresolved: dict[int, list[str]] = {}
-    for object_id, access_id in dict.fromkeys(pairs):
+    unresolved: dict[str, int] = {}
+    for ref, access_id in dict.fromkeys(pairs):
         try:
-            if object_id not in found:
-                raise drs_error(404, f"no DRS object {object_id}")
-            url = _access_url(found[object_id], access_id, claims, objects, settings, auth)
+            if ref in failed:
+                raise drs_error(failed[ref], f"DRS object {ref} not resolved")
+            if whole[ref] not in found:
+                raise drs_error(404, f"no DRS object {ref}")
+            url = _access_url(found[whole[ref]], access_id, claims, objects, settings, auth)
         except HTTPException as exc:
-            ids = unresolved.setdefault(exc.status_code, [])
-            if object_id not in ids:
-                ids.append(object_id)
+            unresolved.setdefault(ref, exc.status_code)
             continue
-        resolved.append(BulkAccessURL(drs_object_id=object_id, drs_access_id=access_id, url=url))
+        resolved.append(BulkAccessURL(drs_object_id=whole[ref], drs_access_id=access_id, url=url))
     requested = len(dict.fromkeys(pairs))
     return BulkAccessResponse(
         summary=BulkSummary(
             requested=requested, resolved=len(resolved), unresolved=requested - len(resolved)
         ),
-        unresolved_drs_objects=[Unresolved(error_code=c, object_ids=ids) for c, ids in unresolved.items()],
+        unresolved_drs_objects=_unresolved(unresolved),
         resolved_drs_object_access_urls=resolved,
     )
 

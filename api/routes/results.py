@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter
+from fastapi import Path as PathParam
 
-from api.deps import ClaimsDep, IndexDep, TransformationKey
+from api.deps import ClaimsDep, IndexDep, TransformationKey, result_ref
 from api.scoping import transformation_doc
 from fepflow.hub.schemas import TransformationResults
 from fepflow.models.results import gather_stored
@@ -40,7 +41,12 @@ def transformation_results(
 
 
 @router.get("/results/{key}", summary="One result document (its task completed with it)")
-def get_result(key: str, claims: ClaimsDep, index: IndexDep) -> dict[str, Any]:
+def get_result(
+    key: Annotated[str, PathParam(description="the result: whole key or a unique prefix (4+ hex digits)")],
+    claims: ClaimsDep,
+    index: IndexDep,
+) -> dict[str, Any]:
+    key = result_ref(index, claims, key)
     try:
         doc = index.results.get(key)
     except ResultNotFound:

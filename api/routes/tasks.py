@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api import idempotency
-from api.deps import ClaimsDep, IndexDep, TaskKey, network_ref, task_refs
+from api.deps import ClaimsDep, IndexDep, TaskKey, network_ref, task_refs, transformation_refs
 from api.scoping import changeable_task_docs, network_doc, not_covered, task_docs, visible_networks
 from api.submission import FieldError
 from fepflow.auth.tokens import TokenClaims
@@ -54,12 +54,16 @@ def list_tasks(
         str, Query(max_length=200, description="the network: key, unique key prefix or name (required)")
     ],
     status: Annotated[TaskStatus | None, Query()] = None,
-    transformation: Annotated[str | None, Query(max_length=200)] = None,
+    transformation: Annotated[
+        str | None, Query(max_length=200, description="only this transformation: key or unique key prefix")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
     after: Annotated[str | None, Query(max_length=200)] = None,
 ) -> TaskPage:
     network = network_ref(index, claims, network)
     network_doc(index, claims, network)
+    if transformation is not None:
+        transformation = transformation_refs(index, claims, [transformation])[0]
     page = index.tasks.page(
         network=network, status=status, transformation=transformation, limit=limit, after=after
     )

@@ -69,9 +69,9 @@ def show_rows(
         print_json([dict(zip(columns, row, strict=True)) for row in rows])
         return
     if fmt == "plain":
-        typer.echo("\t".join(columns))
+        typer.echo(plain_line(columns))
         for row in rows:
-            typer.echo("\t".join(_plain(v) for v in row))
+            typer.echo(plain_line(row))
         return
     table = Table(title=title)
     for col in columns:
@@ -81,6 +81,11 @@ def show_rows(
             *(short_key(str(v)) if c in keys else _plain(v) for c, v in zip(columns, row, strict=True))
         )
     console.print(table, soft_wrap=False)
+
+
+def plain_line(values: Sequence[Any]) -> str:
+    """One tab-separated line of ``values`` (tabs and line breaks inside a value become spaces)."""
+    return "\t".join(_plain(v) for v in values)
 
 
 def _plain(value: Any) -> str:

@@ -26,7 +26,7 @@ from fepflow.cli.console import (
     show_rows,
 )
 from fepflow.cli.interop import import_openfe, is_gufe_text
-from fepflow.cli.network_results import show_network_estimates, transformation_rows
+from fepflow.cli.network_results import print_plain_blocks, show_network_estimates, transformation_rows
 from fepflow.cli.plan import (
     BuildLoopsOption,
     EdgesOption,
@@ -263,7 +263,7 @@ def _print_status(network: str, s: NetworkStatus, fmt: str) -> None:
 
 
 RESULT_VIEWS = ("transformation", "ligand", "edge")
-RESULT_FORMATS = ("table", "csv", "json", "cinnabar", "openfe-dg", "openfe-ddg")
+RESULT_FORMATS = ("table", "plain", "csv", "json", "cinnabar", "openfe-dg", "openfe-ddg")
 NEEDS_RELATIVE = ("cinnabar", "openfe-dg", "openfe-ddg")
 """Formats of a relative network's ligands and edges only."""
 
@@ -275,17 +275,19 @@ def results(
         "--by",
         help="transformation | ligand | edge (default: ligand for a relative network, else transformation)",
     ),
-    format: str = typer.Option(
-        "table",
+    format: str | None = typer.Option(
+        None,
         "--format",
         "-f",
-        help="table | csv | json | cinnabar | openfe-dg | openfe-ddg (a relative network's CSV for "
-        "cinnabar; the TSV of `openfe gather --report dg|ddg`)",
+        help="table | plain | csv | json | cinnabar | openfe-dg | openfe-ddg (default: table at a terminal, "
+        "plain tab-separated lines with whole keys when piped; cinnabar: a relative network's CSV for "
+        "cinnabar; openfe-*: the TSV of `openfe gather --report dg|ddg`)",
     ),
     hub: str | None = HubOption,
 ) -> None:
     """Estimates (kcal/mol): per transformation, or for a relative network ΔG per ligand (ranked, with
     experiment and statistics where given) or ΔΔG per edge (with cycle closures)."""
+    format = format or ("table" if console.is_terminal else "plain")
     if format not in RESULT_FORMATS:
         raise typer.BadParameter(f"--format must be one of {', '.join(RESULT_FORMATS)}")
     if by is not None and by not in RESULT_VIEWS:
@@ -336,8 +338,10 @@ def _transformation_results(c: Client, network: str, format: str) -> None:
         console.out(json.dumps(res.model_dump(mode="json"), indent=1))
         return
     columns, rows = transformation_rows(res.transformations)
-    title = f"estimates of {short_key(network)} (kcal/mol)"
-    show_rows(title, columns, rows, "table" if console.is_terminal else "plain")
+    if format == "plain":
+        print_plain_blocks([(f"estimates of {network} (kcal/mol)", columns, rows)], note=UNCERTAINTY_NOTE)
+        return
+    show_rows(f"estimates of {short_key(network)} (kcal/mol)", columns, rows, "table")
     console.print(UNCERTAINTY_NOTE)
 
 

@@ -1,22 +1,34 @@
-"""``fepflow results NET --by ligand|edge``: a relative network's estimates as tables, CSV, JSON or
-cinnabar's CSV."""
+"""``fepflow results NET --by ligand|edge``: a relative network's estimates as tables (at a terminal),
+plain tab-separated lines (when piped), CSV, JSON or cinnabar's CSV.
+
+Plain output is for scripts: each block (ligands or edges, then cycle closures and agreement with
+experiment) is a ``# title`` line naming the network by its whole key, a header and tab-separated
+rows, blocks separated by a blank line; nothing is wrapped, and edges carry their legs' whole
+transformation keys.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
+import typer
 from rich.table import Table
 
 from fepflow.analysis.network_export import cinnabar_csv, edge_csv, ligand_csv
-from fepflow.cli.console import console, err
+from fepflow.cli.console import console, err, plain_line
 from fepflow.models.binding import CONTRIBUTIONS, LABELS
 from fepflow.models.network_results import AgreementStatistics, NetworkEstimates, Statistic
 from fepflow.models.results import UNCERTAINTY_NOTE, EstimateRow, uncertainty_basis, uncertainty_text
+from fepflow.store.lookup import short_key
+
+Block = tuple[str, list[str], list[list[str]]]
+"""A title, column names and rows of one table."""
 
 
 def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) -> None:
-    """Print ``estimates`` per ``by`` (ligand or edge) in ``format`` (table, csv, json or cinnabar;
-    json is the hub's whole answer and cinnabar both of its blocks, whatever ``by``)."""
+    """Print ``estimates`` per ``by`` (ligand or edge) in ``format`` (table, plain, csv, json or
+    cinnabar; json is the hub's whole answer and cinnabar both of its blocks, whatever ``by``)."""
     if format == "json":
         console.out(json.dumps(estimates.model_dump(mode="json"), indent=1))
     elif format == "cinnabar":
@@ -26,21 +38,60 @@ def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) ->
     else:
         if estimates.smoke:
             err.print("[yellow]smoke run: sampled far too briefly for these numbers to mean anything[/]")
-        if by == "ligand":
-            console.print(ligand_table(estimates))
-            stats = estimates.ligand_statistics
+        plain = format == "plain"
+        blocks = network_blocks(estimates, by, plain=plain)
+        if plain:
+            print_plain_blocks(blocks, note=UNCERTAINTY_NOTE)
         else:
-            console.print(edge_table(estimates))
-            if estimates.cycles:
-                console.print(cycle_table(estimates))
-            stats = estimates.edge_statistics
-        console.print(UNCERTAINTY_NOTE)
-        if stats is not None:
-            quantity = "ΔG (centred)" if by == "ligand" else "ΔΔG"
-            console.print(statistics_table(stats, f"{quantity} against experiment, {stats.n} values"))
+            for block in blocks:
+                console.print(as_table(block))
+            console.print(UNCERTAINTY_NOTE)
     if format != "json":  # the warnings go to stderr, so the file on stdout stays clean
         for warning in estimates.warnings:
             err.print(f"[yellow]warning:[/] {warning}")
+
+
+def network_blocks(estimates: NetworkEstimates, by: str, *, plain: bool = False) -> list[Block]:
+    """The tables of ``by`` (ligand or edge): ligands, or edges and cycle closures; then agreement
+    with experiment where there is any. ``plain``: the network's whole key in titles and the edges'
+    legs as whole transformation keys (for scripts); else a short key and no legs (for a person)."""
+    name = estimates.network if plain else short_key(estimates.network)
+    if by == "ligand":
+        blocks = [ligand_block(estimates, name)]
+        stats = estimates.ligand_statistics
+    else:
+        blocks = [edge_block(estimates, name, legs=plain)]
+        if estimates.cycles:
+            blocks.append(cycle_block(estimates, name))
+        stats = estimates.edge_statistics
+    if stats is not None:
+        quantity = "ΔG (centred)" if by == "ligand" else "ΔΔG"
+        blocks.append(statistics_block(stats, f"{quantity} against experiment, {stats.n} values, {name}"))
+    return blocks
+
+
+def as_table(block: Block) -> Table:
+    title, columns, rows = block
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_plain_blocks(blocks: Sequence[Block], *, note: str | None = None) -> None:
+    """``blocks`` as plain lines on stdout: ``# title``, a tab-separated header and rows, a blank line
+    between blocks; ``note`` last, as a ``#`` line."""
+    for i, (title, columns, rows) in enumerate(blocks):
+        if i:
+            typer.echo("")
+        typer.echo(f"# {title}")
+        typer.echo(plain_line(columns))
+        for row in rows:
+            typer.echo(plain_line(row))
+    if note:
+        typer.echo(f"# {note}")
 
 
 def _number(value: float | None, signed: bool = True) -> str:
@@ -49,32 +100,35 @@ def _number(value: float | None, signed: bool = True) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
-def ligand_table(estimates: NetworkEstimates) -> Table:
+def ligand_block(estimates: NetworkEstimates, name: str) -> Block:
     """Ligands ranked by ΔG (most favourable first) with their uncertainty and experiment."""
     scale = "shifted to the experimental mean" if estimates.shifted_to_experiment else "centred on 0"
-    table = Table(title=f"ΔG per ligand, {estimates.protocol} (kcal/mol, {scale})")
-    for col in ("rank", "ligand", "ΔG", "±", "experiment", "status"):
-        table.add_column(col)
+    title = f"ΔG per ligand of {name}, {estimates.protocol} (kcal/mol, {scale})"
+    columns = ["rank", "ligand", "ΔG", "±", "experiment", "status"]
+    rows = []
     for x in estimates.ligands:
         note = "" if x.connected else ("waiting for results" if x.awaiting_results else "disconnected")
-        table.add_row(
-            str(x.rank or ""),
-            x.ligand,
-            _number(x.dg_kcal_mol),
-            _number(x.uncertainty_kcal_mol, signed=False),
-            _number(x.experimental_dg_kcal_mol),
-            note,
+        rows.append(
+            [
+                str(x.rank or ""),
+                x.ligand,
+                _number(x.dg_kcal_mol),
+                _number(x.uncertainty_kcal_mol, signed=False),
+                _number(x.experimental_dg_kcal_mol),
+                note,
+            ]
         )
-    return table
+    return title, columns, rows
 
 
-def edge_table(estimates: NetworkEstimates) -> Table:
-    """Edges with ΔΔG ± its uncertainty, repeats, experiment and cycle-closure flags."""
-    table = Table(title=f"ΔΔG per edge, {estimates.protocol} (kcal/mol)")
-    for col in ("A", "B", "ΔΔG", "±", "repeats", "experiment", "cycle"):
-        table.add_column(col)
-    for e in estimates.edges:
-        table.add_row(
+def edge_block(estimates: NetworkEstimates, name: str, *, legs: bool = False) -> Block:
+    """Edges with ΔΔG ± its uncertainty, repeats, experiment and cycle-closure flags; with ``legs``
+    a column per leg holding its transformation's whole key."""
+    leg_names = list(dict.fromkeys(leg for e in estimates.edges for leg in e.legs)) if legs else []
+    columns = ["A", "B", "ΔΔG", "±", "repeats", "experiment", "cycle"]
+    columns += [f"{leg} transformation" for leg in leg_names]
+    rows = [
+        [
             e.ligand_a,
             e.ligand_b,
             _number(e.ddg_kcal_mol),
@@ -84,41 +138,41 @@ def edge_table(estimates: NetworkEstimates) -> Table:
             str(e.n_repeats),
             _number(e.experimental_ddg_kcal_mol),
             "beyond 2σ" if e.on_unclosed_cycle else "",
-        )
-    return table
+        ]
+        + [e.legs.get(leg, "") for leg in leg_names]
+        for e in estimates.edges
+    ]
+    return f"ΔΔG per edge of {name}, {estimates.protocol} (kcal/mol)", columns, rows
 
 
-def cycle_table(estimates: NetworkEstimates) -> Table:
-    table = Table(title="cycle closures (kcal/mol)")
-    for col in ("cycle", "closure", "±", "within 2σ"):
-        table.add_column(col)
-    for c in estimates.cycles:
-        table.add_row(
+def cycle_block(estimates: NetworkEstimates, name: str) -> Block:
+    rows = [
+        [
             " -> ".join(c.ligands),
             _number(c.closure_kcal_mol),
             _number(c.uncertainty_kcal_mol, signed=False),
             "yes" if c.within_2_sigma else "NO",
-        )
-    return table
+        ]
+        for c in estimates.cycles
+    ]
+    return f"cycle closures of {name} (kcal/mol)", ["cycle", "closure", "±", "within 2σ"], rows
 
 
-def statistics_table(stats: AgreementStatistics, title: str) -> Table:
+def statistics_block(stats: AgreementStatistics, title: str) -> Block:
     """RMSE, MUE, R² and Kendall τ with their bootstrap confidence intervals."""
-    table = Table(title=title)
-    for col in ("statistic", "value", "confidence interval"):
-        table.add_column(col)
     named: list[tuple[str, Statistic | None]] = [
         ("RMSE (kcal/mol)", stats.rmse),
         ("MUE (kcal/mol)", stats.mue),
         ("R²", stats.r2),
         ("Kendall τ", stats.kendall_tau),
     ]
-    for name, s in named:
-        if s is None:
-            table.add_row(name, "n/a", "")
-        else:
-            table.add_row(name, f"{s.value:.2f}", f"{s.confidence:.0%}: [{s.low:.2f}, {s.high:.2f}]")
-    return table
+    rows = [
+        [name, "n/a", ""]
+        if s is None
+        else [name, f"{s.value:.2f}", f"{s.confidence:.0%}: [{s.low:.2f}, {s.high:.2f}]"]
+        for name, s in named
+    ]
+    return title, ["statistic", "value", "confidence interval"], rows
 
 
 def transformation_rows(rows: list[EstimateRow]) -> tuple[list[str], list[list[str]]]:

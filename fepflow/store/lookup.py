@@ -1,10 +1,12 @@
 """Names and short keys instead of whole ones: a network by its name or a unique prefix of its key,
-a task or transformation by a unique prefix of its key (like git's abbreviated hashes).
+a task, transformation or result by a unique prefix of its key, a DRS object by a unique prefix of
+its id (like git's abbreviated hashes).
 
 Every lookup is scoped: only what the caller's granted scopes see is a candidate, so neither a
 match nor an ambiguity ever reveals a key of another scope. A prefix needs at least
 :data:`MIN_PREFIX` hex digits; it may be given with its type (``AlchemicalNetwork-3f9a1c``) or
-without (``3f9a1c``). A whole key is returned as it is (the caller checks it as before).
+without (``3f9a1c``); a DRS id has no type. A whole key is returned as it is (the caller checks it
+as before), and a prefix that is also a whole stored key of something visible names that one.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ _PREFIX = re.compile(r"(?:(?P<type>[A-Za-z]+)-)?(?P<hex>[0-9a-f]{" + str(MIN_PRE
 NETWORK_TYPES = ("AlchemicalNetwork",)
 TRANSFORMATION_TYPES = ("Transformation",)
 TASK_TYPES = ("Task",)
+RESULT_TYPES = ("Result",)
+DRS_TYPES: tuple[str, ...] = ()
+"""DRS ids carry no type: 32 hex digits."""
+DRS_ID_DIGITS = 32
+"""Hex digits of a whole DRS id (``fepflow.store.drs.drs_id``)."""
 
 
 class AmbiguousKey(ValueError):
@@ -61,12 +68,21 @@ def short_key(key: str) -> str:
     return key
 
 
+def is_drs_prefix(ref: str) -> bool:
+    """True for a prefix of a DRS id shorter than a whole one (4 to 31 hex digits): anything else is
+    looked up as the id it is."""
+    return len(ref) < DRS_ID_DIGITS and prefix_regex(ref, DRS_TYPES) is not None
+
+
 def prefix_regex(ref: str, types: Sequence[str]) -> str | None:
-    """An anchored regex for the keys ``ref`` abbreviates, or None when it is no key prefix."""
+    """An anchored regex for the keys ``ref`` abbreviates, or None when it is no key prefix; with no
+    ``types``, for ids that are bare hex digits (DRS ids)."""
     match = _PREFIX.fullmatch(ref)
     if match is None:
         return None
     given = match.group("type")
+    if not types:
+        return None if given is not None else f"^{match.group('hex')}"
     if given is not None and given not in types:
         return None
     names = [given] if given else list(types)
@@ -74,9 +90,10 @@ def prefix_regex(ref: str, types: Sequence[str]) -> str | None:
     return f"^{alternatives}-{match.group('hex')}"  # anchored on a literal prefix: uses the _id index
 
 
-def _one(kind: str, ref: str, found: list[tuple[str, str | None]]) -> str:
+def _one(kind: str, ref: str, found: list[tuple[str, str | None]], named: bool = False) -> str:
     if not found:
-        raise NotFound(f"{kind} {ref} not found (no key, key prefix or name matches in your scopes)")
+        what = "key, key prefix or name" if named else "key or key prefix"
+        raise NotFound(f"{kind} {ref} not found (no {what} matches in your scopes)")
     if len(found) > 1:
         raise AmbiguousKey(kind, ref, sorted(found))
     return found[0][0]
@@ -98,7 +115,7 @@ def resolve_network(coll: Collection[dict[str, Any]], ref: str, granted: Sequenc
         for d in docs
         if any(scope_allows(list(granted), s) for s in d.get("scopes", []))
     ]
-    return _one("network", ref, found)
+    return _one("network", ref, found, named=True)
 
 
 def resolve_keys(
@@ -106,22 +123,33 @@ def resolve_keys(
     kind: str,
     refs: Sequence[str],
     types: Sequence[str],
-    visible: Callable[[list[dict[str, Any]]], set[str]],
+    visible: Callable[[list[dict[str, Any]]], set[str] | dict[str, str | None]],
+    *,
+    fields: Sequence[str] = ("networks",),
+    whole: Callable[[str], bool] = is_full_key,
 ) -> list[str]:
     """The whole keys of ``refs`` (each a key or a unique key prefix) among the documents of ``coll``
-    that ``visible`` keeps (it gets documents with their ``networks`` and returns the visible keys).
-    Whole keys are returned as they are; a prefix that matches nothing visible is NotFound."""
+    that ``visible`` keeps: it gets the matching documents (with ``fields``) and returns the keys the
+    caller sees, or a mapping of them to a name that an ambiguity lists beside each.
+
+    A ``whole`` key is returned as it is (the caller checks it); a prefix that matches nothing
+    visible is NotFound, one that matches several is :class:`AmbiguousKey` (unless one of them is
+    ``ref`` itself)."""
     out = []
     for ref in refs:
-        if is_full_key(ref):
+        if whole(ref):
             out.append(ref)
             continue
         regex = prefix_regex(ref, types)
         if regex is None:
             raise NotFound(f"{kind} {ref} not found (not a key, nor a prefix of {MIN_PREFIX}+ hex digits)")
-        docs = list(coll.find({"_id": {"$regex": regex}}, {"networks": 1}).limit(MAX_SCANNED))
+        projection = dict.fromkeys(fields, 1) or {"_id": 1}
+        docs = list(coll.find({"_id": {"$regex": regex}}, projection).limit(MAX_SCANNED))
         seen = visible(docs)
-        out.append(_one(kind, ref, [(str(d["_id"]), None) for d in docs if str(d["_id"]) in seen]))
+        names = seen if isinstance(seen, dict) else dict.fromkeys(seen)
+        found = [(str(d["_id"]), names.get(str(d["_id"]))) for d in docs if str(d["_id"]) in names]
+        exact = [f for f in found if f[0] == ref]
+        out.append(_one(kind, ref, exact or found))
     return out
 
 
