@@ -22,6 +22,9 @@ from fepflow.store.lookup import short_key
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+Block = tuple[str, Sequence[str], Sequence[Sequence[str]]]
+"""A title, column names and rows of one table."""
+
 LIST_FORMATS = ("table", "plain", "json")
 FormatOption = typer.Option(
     None,
@@ -86,6 +89,31 @@ def show_rows(
 def plain_line(values: Sequence[Any]) -> str:
     """One tab-separated line of ``values`` (tabs and line breaks inside a value become spaces)."""
     return "\t".join(_plain(v) for v in values)
+
+
+def as_table(block: Block) -> Table:
+    """``block`` as a Rich table (for a person at a terminal)."""
+    title, columns, rows = block
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_plain_blocks(blocks: Sequence[Block], *, note: str | None = None) -> None:
+    """``blocks`` as plain lines on stdout: ``# title``, a tab-separated header and rows, a blank line
+    between blocks; ``note`` last, as a ``#`` line."""
+    for i, (title, columns, rows) in enumerate(blocks):
+        if i:
+            typer.echo("")
+        typer.echo(f"# {title}")
+        typer.echo(plain_line(columns))
+        for row in rows:
+            typer.echo(plain_line(row))
+    if note:
+        typer.echo(f"# {note}")
 
 
 def _plain(value: Any) -> str:

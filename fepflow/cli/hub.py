@@ -23,10 +23,11 @@ from fepflow.cli.console import (
     list_format,
     message_format,
     print_json,
+    print_plain_blocks,
     show_rows,
 )
 from fepflow.cli.interop import import_openfe, is_gufe_text
-from fepflow.cli.network_results import print_plain_blocks, show_network_estimates, transformation_rows
+from fepflow.cli.network_results import show_network_estimates, transformation_rows
 from fepflow.cli.plan import (
     BuildLoopsOption,
     EdgesOption,

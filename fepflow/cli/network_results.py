@@ -10,20 +10,13 @@ transformation keys.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-
-import typer
-from rich.table import Table
 
 from fepflow.analysis.network_export import cinnabar_csv, edge_csv, ligand_csv
-from fepflow.cli.console import console, err, plain_line
+from fepflow.cli.console import Block, as_table, console, err, print_plain_blocks
 from fepflow.models.binding import CONTRIBUTIONS, LABELS
 from fepflow.models.network_results import AgreementStatistics, NetworkEstimates, Statistic
 from fepflow.models.results import UNCERTAINTY_NOTE, EstimateRow, uncertainty_basis, uncertainty_text
 from fepflow.store.lookup import short_key
-
-Block = tuple[str, list[str], list[list[str]]]
-"""A title, column names and rows of one table."""
 
 
 def show_network_estimates(estimates: NetworkEstimates, by: str, format: str) -> None:
@@ -68,30 +61,6 @@ def network_blocks(estimates: NetworkEstimates, by: str, *, plain: bool = False)
         quantity = "ΔG (centred)" if by == "ligand" else "ΔΔG"
         blocks.append(statistics_block(stats, f"{quantity} against experiment, {stats.n} values, {name}"))
     return blocks
-
-
-def as_table(block: Block) -> Table:
-    title, columns, rows = block
-    table = Table(title=title)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
-def print_plain_blocks(blocks: Sequence[Block], *, note: str | None = None) -> None:
-    """``blocks`` as plain lines on stdout: ``# title``, a tab-separated header and rows, a blank line
-    between blocks; ``note`` last, as a ``#`` line."""
-    for i, (title, columns, rows) in enumerate(blocks):
-        if i:
-            typer.echo("")
-        typer.echo(f"# {title}")
-        typer.echo(plain_line(columns))
-        for row in rows:
-            typer.echo(plain_line(row))
-    if note:
-        typer.echo(f"# {note}")
 
 
 def _number(value: float | None, signed: bool = True) -> str:

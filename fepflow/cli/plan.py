@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from fepflow.cli.console import console, err
+from fepflow.cli.console import Block, as_table, console, err, print_plain_blocks
 from fepflow.models.network_results import ExperimentalValue
 from fepflow.models.plans import PlanReport, ProteinPreparation
 
@@ -137,31 +136,16 @@ def _protein_lines(p: ProteinPreparation) -> list[str]:
 
 
 def print_plan(report: PlanReport) -> None:
-    """The plan as a person reads it: ligands, edges with scores, cycles, the protein's preparation."""
-    ligands = Table(title=f"{report.name}: {len(report.ligands)} ligands ({report.protocol})")
-    for col in ("ligand", "heavy atoms", "charge", "posed", "ΔG exp. (kcal/mol)"):
-        ligands.add_column(col)
-    for lig in report.ligands:
-        exp = lig.experimental
-        measured = f"{exp.dg_kcal_mol:+.2f} ± {exp.uncertainty_kcal_mol:.2f}" if exp else ""
-        ligands.add_row(
-            lig.name, str(lig.heavy_atoms), f"{lig.net_charge:+d}", "yes" if lig.posed else "no", measured
-        )
-    console.print(ligands)
+    """The plan as a person reads it: ligands, edges with scores, cycles, the protein's preparation;
+    when piped, the ligands and edges as plain tab-separated blocks (see :func:`print_plain_blocks`)."""
+    blocks = [_ligand_block(report)] + ([_edge_block(report)] if report.edges else [])
+    if console.is_terminal:
+        for block in blocks:
+            console.print(as_table(block))
+    else:
+        print_plain_blocks(blocks)
+        console.print()
     if report.edges:
-        shape = report.shape + (f" around {report.reference}" if report.reference else "")
-        edges = Table(
-            title=f"{len(report.edges)} edges ({shape}), {report.n_transformations} transformations"
-        )
-        for col in ("edge", "score", "mapped heavy", "unmapped heavy", "legs"):
-            edges.add_column(col)
-        for e in report.edges:
-            score = "" if e.score is None else f"{e.score:.3f}"
-            edges.add_row(
-                f"{e.ligand_a} -> {e.ligand_b}", score, str(e.mapped_heavy_atoms), str(e.unmapped_heavy_atoms),
-                ", ".join(e.transformations),
-            )  # fmt: skip
-        console.print(edges)
         console.print(f"{len(report.cycles)} independent cycle(s)")
         for cycle in report.cycles:
             console.print("  " + " -> ".join([*cycle, cycle[0]]))
@@ -173,6 +157,34 @@ def print_plan(report: PlanReport) -> None:
         console.print(f"no experimental value for: {', '.join(missing)}")
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {warning}")
+
+
+def _ligand_block(report: PlanReport) -> Block:
+    rows = []
+    for lig in report.ligands:
+        exp = lig.experimental
+        measured = f"{exp.dg_kcal_mol:+.2f} ± {exp.uncertainty_kcal_mol:.2f}" if exp else ""
+        rows.append(
+            [lig.name, str(lig.heavy_atoms), f"{lig.net_charge:+d}", "yes" if lig.posed else "no", measured]
+        )
+    columns = ["ligand", "heavy atoms", "charge", "posed", "ΔG exp. (kcal/mol)"]
+    return f"{report.name}: {len(report.ligands)} ligands ({report.protocol})", columns, rows
+
+
+def _edge_block(report: PlanReport) -> Block:
+    shape = report.shape + (f" around {report.reference}" if report.reference else "")
+    rows = [
+        [
+            f"{e.ligand_a} -> {e.ligand_b}",
+            "" if e.score is None else f"{e.score:.3f}",
+            str(e.mapped_heavy_atoms),
+            str(e.unmapped_heavy_atoms),
+            ", ".join(e.transformations),
+        ]
+        for e in report.edges
+    ]
+    columns = ["edge", "score", "mapped heavy", "unmapped heavy", "legs"]
+    return f"{len(report.edges)} edges ({shape}), {report.n_transformations} transformations", columns, rows
 
 
 def plan(
