@@ -75,11 +75,12 @@ RUN pip install --no-deps . \
     && cd / && python -c "import fepflow, orchestrator, api"
 COPY deploy/ deploy/
 
-# The instance configuration (PostgreSQL storage, read from DAGSTER_PG_*). DAGSTER_HOME must be
+# The instance configuration (PostgreSQL storage, read from DAGSTER_PG_*; the repository's top-level
+# dagster.yaml is the local SQLite one for `dagster dev` and stays out of the image). DAGSTER_HOME must be
 # writable: the daemon and the celery workers write local artifacts and their config there; the
 # compose stack mounts a shared volume on $DAGSTER_HOME/storage (created here with the right owner,
 # so a new named volume inherits it).
-COPY dagster.yaml ${DAGSTER_HOME}/dagster.yaml
+COPY deploy/dagster-postgres.yaml ${DAGSTER_HOME}/dagster.yaml
 RUN mkdir -p ${DAGSTER_HOME}/storage \
     && chown -R fepflow:fepflow ${DAGSTER_HOME}
 

@@ -1,7 +1,9 @@
-"""The shipped dagster.yaml works against a real PostgreSQL: runs, statuses and events land there.
+"""The shipped PostgreSQL instance configuration works against a real PostgreSQL: runs, statuses and
+events land there.
 
-The repository's own ``dagster.yaml`` is copied into a temporary DAGSTER_HOME and pointed at a fresh
-database through the DAGSTER_PG_* variables, exactly as the compose stack does.
+The repository's ``deploy/dagster-postgres.yaml`` is copied into a temporary DAGSTER_HOME as its
+``dagster.yaml`` and pointed at a fresh database through the DAGSTER_PG_* variables, exactly as the
+compose stack does.
 """
 
 from __future__ import annotations
@@ -37,10 +39,10 @@ def pg_instance(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[DagsterInstance]:
-    """An instance loaded from the repository's dagster.yaml, on a database of its own."""
+    """An instance loaded from deploy/dagster-postgres.yaml, on a database of its own."""
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(repo_root / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(repo_root / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("DAGSTER_PG_HOST", postgres_dsn["host"])
     monkeypatch.setenv("DAGSTER_PG_PORT", str(postgres_dsn["port"]))

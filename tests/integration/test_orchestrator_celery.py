@@ -38,7 +38,7 @@ def fleet_env(
 ) -> dict[str, str]:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    shutil.copy(repo_root / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(repo_root / "deploy" / "dagster-postgres.yaml", home / "dagster.yaml")
     # a broker database of its own, emptied, so no message of another run is picked up
     db = 8 + uuid.uuid4().int % 6
     redis.Redis.from_url(f"{REDIS_URL}/{db}").flushdb()

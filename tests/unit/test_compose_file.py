@@ -268,8 +268,15 @@ def test_dagit_is_read_only_except_for_operators_on_loopback(services: dict[str,
 
 
 def test_dagster_yaml_is_mounted_not_only_baked(services: dict[str, dict[str, Any]]) -> None:
-    for name in ("webserver", "webserver-operator", "daemon", "worker", "worker-cpu"):
-        assert "./dagster.yaml:/opt/dagster/home/dagster.yaml:ro" in services[name]["volumes"], name
+    # the PostgreSQL instance; the top-level dagster.yaml is the local one for `dagster dev`
+    readers = {"webserver", "webserver-operator", "daemon", "worker", "worker-cpu"}
+    for name, service in services.items():
+        mounts = [str(v) for v in service.get("volumes", [])]
+        instance = [m for m in mounts if m.split(":")[1:2] == ["/opt/dagster/home/dagster.yaml"]]
+        expected = (
+            ["./deploy/dagster-postgres.yaml:/opt/dagster/home/dagster.yaml:ro"] if name in readers else []
+        )
+        assert instance == expected, name
 
 
 def test_presigned_urls_name_the_published_s3_port(services: dict[str, dict[str, Any]]) -> None:
@@ -314,7 +321,7 @@ def test_env_target_replaces_an_empty_key_and_keeps_a_good_one(root: Path, tmp_p
 
 
 def test_dagster_yaml_uses_postgres_psycopg2(root: Path) -> None:
-    config = yaml.safe_load((root / "dagster.yaml").read_text())
+    config = yaml.safe_load((root / "deploy" / "dagster-postgres.yaml").read_text())
     db = config["storage"]["postgres"]["postgres_db"]
     assert db["scheme"] == "postgresql+psycopg2"
     assert {k: v for k, v in db.items() if k != "scheme"} == {
@@ -334,7 +341,9 @@ def test_dagster_yaml_uses_postgres_psycopg2(root: Path) -> None:
 def test_dagster_yaml_passes_dagster_validation(root: Path) -> None:
     import dagster._core.instance.config as instance_config
 
-    value, custom_class = instance_config.dagster_instance_config(str(root))
+    value, custom_class = instance_config.dagster_instance_config(
+        str(root / "deploy"), config_filename="dagster-postgres.yaml"
+    )
     assert custom_class is None
     assert "postgres" in value["storage"]
 
@@ -343,7 +352,7 @@ def test_dockerfile_essentials(root: Path) -> None:
     text = (root / "Dockerfile").read_text()
     assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", text, re.M)
     assert re.search(r"^ARG FEPFLOW_EXTRAS=", text, re.M)
-    assert re.search(r"^COPY dagster\.yaml \$\{DAGSTER_HOME\}/dagster\.yaml$", text, re.M)
+    assert re.search(r"^COPY deploy/dagster-postgres\.yaml \$\{DAGSTER_HOME\}/dagster\.yaml$", text, re.M)
     assert re.search(r"^WORKDIR /opt/fepflow$", text, re.M)
     assert re.search(r"^COPY workspace\.yaml ", text, re.M)
     users = re.findall(r"^USER (\S+)$", text, re.M)
