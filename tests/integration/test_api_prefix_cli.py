@@ -4,6 +4,7 @@ legs' whole transformation keys, each on one line, and it takes the network by a
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,43 @@ def test_piped_relative_results_keep_whole_keys_on_one_line(cli: CliRunner, edge
 
     table = _out(cli, "results", short, "-f", "table")  # asked for: a table, with a short key
     assert "┃" in table and edge.key not in table and edge.key.split("-")[1][:12] in table
+
+
+def test_every_command_that_takes_a_key_takes_a_short_one(
+    cli: CliRunner, edge: AlchemicalNetwork, hub_index: Index, tmp_path: Path
+) -> None:
+    """Networks by a key prefix or by name, tasks by a key prefix: each command answers for the
+    whole key it names, and JSON and plain output carry whole keys."""
+    net = edge.key.split("-")[1][:6]
+    tasks = [str(t["_id"]) for t in hub_index.tasks.of_network(edge.key)]
+    task = tasks[0].split("-")[1][:8]
+    assert f"{edge.key}: complete" in _out(cli, "status", net)
+    assert json.loads(_out(cli, "status", "one edge", "-f", "json"))["network"] == edge.key
+    listed = _out(cli, "tasks", "list", net).splitlines()[1:]
+    assert {line.split("\t")[0] for line in listed} == set(tasks)
+    assert edge.key in _out(cli, "page", net)
+    fetched = json.loads(_out(cli, "fetch", net, "--dest", str(tmp_path / "dl"), "-f", "json"))
+    assert fetched["network"] == edge.key and fetched["files"]
+    assert json.loads(_out(cli, "tasks", "priority", "5", task, "-f", "json"))["changed"] == [tasks[0]]
+    assert json.loads(_out(cli, "tasks", "extend", task, "--iterations", "10", "-f", "json"))["changed"] == [
+        tasks[0]
+    ]
+    assert json.loads(_out(cli, "tasks", "cancel", task, "-f", "json"))["changed"] == [tasks[0]]
+    assert json.loads(_out(cli, "tasks", "restart", net, "-f", "json"))["changed"] == []
+    added = json.loads(_out(cli, "tasks", "repeats", "one edge", "-f", "json"))["changed"]
+    assert len(added) == len(edge.edges) and all(k.startswith("Task-") for k in added)
+
+
+def test_an_ambiguous_or_unknown_prefix_is_a_clear_error(cli: CliRunner, hub_index: Index) -> None:
+    keys = [f"AlchemicalNetwork-abcd{d * 4}".ljust(82, "0") for d in "12"]
+    hub_index.db["networks"].insert_many(
+        [{"_id": k, "name": "twin", "scopes": [SCOPE], "n_edges": 0} for k in keys]
+        + [{"_id": "AlchemicalNetwork-abcd3333".ljust(82, "0"), "name": "theirs", "scopes": ["rival-x-y"]}]
+    )
+    for ref in ("abcd", "twin"):
+        result = cli.invoke(app, ["status", ref], env=NARROW)
+        assert result.exit_code == 1 and "hub error 409" in result.stderr
+        line = next(line for line in result.stderr.splitlines() if "ambiguous" in line)
+        assert all(k in line for k in keys) and "abcd3333" not in result.stderr  # whole, on one line
+    unknown = cli.invoke(app, ["tasks", "cancel", "abcd9999"], env=NARROW)
+    assert unknown.exit_code == 1 and "hub error 404" in unknown.stderr and "not found" in unknown.stderr
