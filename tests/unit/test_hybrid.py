@@ -22,7 +22,7 @@ from fepflow.hybrid import (
     lambda_values,
     schedule,
 )
-from fepflow.hybrid.positions import superpose
+from fepflow.hybrid.positions import hydrogen_groups, superpose
 from fepflow.mapping import map_ligands
 from fepflow.models import SmallMoleculeComponent
 
@@ -354,3 +354,47 @@ def test_dummy_energy_ignores_physical_atoms_outside_the_attachment(smiles_a: st
 
         if any(set(t) & {own[h] for h in moved if h in own} for t in removed):
             assert abs(removed_energy(y) - removed_energy(x)) > 0.1
+
+
+def _angle_deg(x: np.ndarray, i: int, j: int, k: int) -> float:
+    u, v = x[i] - x[j], x[k] - x[j]
+    return float(np.degrees(np.arccos(np.dot(u, v) / np.linalg.norm(u) / np.linalg.norm(v))))
+
+
+@pytest.mark.parametrize("swap", [False, True])
+def test_unique_group_placed_on_the_side_of_the_group_it_replaces(swap: bool) -> None:
+    """Ethane -> methanol: B's hydroxyl goes where A's dummy methyl is, whichever sense the two
+    conformers label the mapped methyl hydrogens in (an odd relabelling can be fitted by no proper
+    rotation; fitted as paired, the methyl turned upside down and the oxygen landed opposite the
+    dummy carbon, a trigonal-bipyramidal carbon that sampling never undid)."""
+    a, b = SmallMoleculeComponent.from_smiles("CC"), SmallMoleculeComponent.from_smiles("CO")
+    sys_a, x_a = toy_system(a)
+    sys_b, x_b = toy_system(b)
+    mapping = map_ligands(a, b)
+    a_of_b = {j: i for i, j in mapping.pairs}
+    methyl_h = [j for j in hydrogen_groups(x_b, sorted(a_of_b))[0]]
+    assert len(methyl_h) == 3
+    if swap:  # relabel two of B's methyl hydrogens: the other sense
+        x_b = x_b.copy()
+        x_b[[methyl_h[0], methyl_h[1]]] = x_b[[methyl_h[1], methyl_h[0]]]
+    hybrid = build_hybrid(sys_a, range(sys_a.getNumParticles()), sys_b, mapping.pairs)
+    atoms = hybrid.atoms
+    x = hybrid_positions(x_a, x_b, atoms)
+    carbon_b = next(j for j in a_of_b if b.to_rdkit().GetAtomWithIdx(j).GetSymbol() == "C")
+    oxygen = atoms.hybrid_of_b[
+        next(j for j in range(atoms.n_ligand_b) if b.to_rdkit().GetAtomWithIdx(j).GetSymbol() == "O")
+    ]
+    junction = a_of_b[carbon_b]
+    dummy_carbon = next(i for i in atoms.unique_a if a.to_rdkit().GetAtomWithIdx(i).GetSymbol() == "C")
+    assert _angle_deg(x, dummy_carbon, junction, oxygen) < 15.0
+    for h in (a_of_b[j] for j in methyl_h):
+        assert _angle_deg(x, h, junction, oxygen) == pytest.approx(
+            _angle_deg(x, h, junction, dummy_carbon), abs=15.0
+        )
+
+
+def test_hydrogen_groups_by_geometry() -> None:
+    """Hydrogens (one neighbour within 0.1145 nm) grouped by their atom; heavy atoms never."""
+    _, x = toy_system(SmallMoleculeComponent.from_smiles("CCO"))
+    groups = hydrogen_groups(x, list(range(len(x))))
+    assert sorted(len(g) for g in groups) == [2, 3]  # CH2 and CH3; the hydroxyl H is alone
