@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--timeout", type=float, default=3600, help="seconds to wait for the simulations")
     args = parser.parse_args(argv)
-    console = Console()
+    console = Console(soft_wrap=True)  # keys and links never wrap, piped or not
     rows_by_name = {r.name: r for r in entries()}
     unknown = [m for m in args.molecules if m not in rows_by_name]
     if unknown:

@@ -170,7 +170,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    console = Console()
+    console = Console(soft_wrap=True)  # keys and links never wrap, piped or not
     chosen = _chosen(args.molecules, console)
     if chosen is None:
         return 2
