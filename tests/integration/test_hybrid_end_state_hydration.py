@@ -18,8 +18,8 @@ against -4.69 kcal/mol, 20,000 samples). Published FreeSolv GAFF parameters, GBS
 
 Measured (idle machine, 20,000 samples per state, kcal/mol; hybrid end state vs the molecule):
 ethane 1.874 vs 1.875, methanol -4.690 vs -4.688; methane 1.563 vs 1.563, ethane 1.873 vs 1.875;
-benzene -1.271 vs -1.271, toluene -0.667 vs -0.667. This test takes 4,000 samples per state
-(block standard errors <= 0.005 kcal/mol) and allows 0.05; about 20 s per pair.
+benzene -1.271 vs -1.271, toluene -0.667 vs -0.667. This test takes 3,000 samples per state
+(block standard errors <= 0.006 kcal/mol) and allows 0.05; about 30 s per pair on the Reference platform.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ pytestmark = [pytest.mark.integration]
 
 TEMPERATURE_K = 298.15
 KT_KCAL_MOL = 0.0019872041 * TEMPERATURE_K
-SAMPLES = 4000
+SAMPLES = 3000
 STEPS_BETWEEN_SAMPLES = 25
 TOLERANCE_KCAL_MOL = 0.05
 KCAL = unit.kilocalorie_per_mole
@@ -59,11 +59,13 @@ def zwanzig_hydration(
 ) -> tuple[float, float]:
     """ΔG_hyd (kcal/mol) and its standard error from four blocks: vacuum Langevin dynamics (2 fs),
     GB minus vacuum energy of every sample, exponentially averaged."""
-    platform = openmm.Platform.getPlatformByName("CPU")
+    # Reference: for a molecule of 5-15 atoms the CPU platform's per-step thread hand-offs (futex
+    # calls) cost more than the forces, several times more on a busy machine
+    platform = openmm.Platform.getPlatformByName("Reference")
     integrator = openmm.LangevinMiddleIntegrator(TEMPERATURE_K, 5.0, 0.002)
     integrator.setRandomNumberSeed(seed)
-    sampler = openmm.Context(vacuum, integrator, platform, {"Threads": "1"})
-    evaluator = openmm.Context(solvated, openmm.VerletIntegrator(0.001), platform, {"Threads": "1"})
+    sampler = openmm.Context(vacuum, integrator, platform)
+    evaluator = openmm.Context(solvated, openmm.VerletIntegrator(0.001), platform)
     for context in (sampler, evaluator):
         for name, value in (parameters or {}).items():
             context.setParameter(name, value)
