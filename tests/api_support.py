@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -14,6 +19,36 @@ from fepflow.models.states import TaskStatus
 from fepflow.store import drs
 from fepflow.store.index import Index
 from fepflow.store.objects import ObjectStore
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def served_on_loopback(make_app: Callable[[str], Any]) -> Iterator[str]:
+    """The app ``make_app(base_url)`` returns, served by uvicorn in a thread on a free loopback port,
+    as a client or a browser reaches it: yields its base URL, stops it on exit."""
+    import uvicorn
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = uvicorn.Server(uvicorn.Config(make_app(base), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the hub did not start"
+        time.sleep(0.05)
+    try:
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+
 
 SECRET = "test-secret-" + "x" * 40
 SCOPE = "acme-kinases-p1"

@@ -7,9 +7,6 @@ leg's overlap and convergence plots, each image decoded by the browser."""
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import numpy as np
 import pytest
-import uvicorn
-from api_support import SCOPE, bearer, complete_task
+from api_support import SCOPE, bearer, complete_task, served_on_loopback
 from stack_support import chromium_dom, chromium_screenshot
 
 from api.main import create_app
@@ -51,30 +47,17 @@ SKEW = 0.9
 LEG_ERROR = 0.1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def live_hub(hub_index: Index, hub_objects: ObjectStore, auth_config: AuthSettings) -> Iterator[str]:
     """The hub served by uvicorn on a free loopback port (a browser needs a real server)."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    app = create_app(
-        index=hub_index, objects=hub_objects, api=ApiSettings(public_url=base), auth_config=auth_config
-    )
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the hub did not start"
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+
+    def app(base: str) -> Any:
+        return create_app(
+            index=hub_index, objects=hub_objects, api=ApiSettings(public_url=base), auth_config=auth_config
+        )
+
+    with served_on_loopback(app) as base:
+        yield base
 
 
 def _leg_plots(tmp_path: Path) -> dict[str, bytes]:

@@ -14,17 +14,14 @@ checked separately (``test_api_schemathesis.py``).
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import uvicorn
-from api_support import SCOPE, bearer, complete_task, submit_smiles
+from api_support import SCOPE, bearer, complete_task, served_on_loopback, submit_smiles
 from fastapi.testclient import TestClient
 
 from api.main import create_app
@@ -39,33 +36,20 @@ EXAMPLES_PER_OPERATION = 25
 SEED = 1
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture()
 def served_hub(hub_index: Index, hub_objects: ObjectStore, auth_config: AuthSettings) -> Iterator[str]:
     """The hub on a loopback port (uvicorn in a thread), holding a network with a completed task."""
-    port = _free_port()
-    api = ApiSettings(public_url=f"http://127.0.0.1:{port}", max_molecules=50, max_edges=60, max_body_mb=1.0)
-    app = create_app(index=hub_index, objects=hub_objects, api=api, auth_config=auth_config)
-    with TestClient(app) as client:
-        submitted = submit_smiles(client, {"methanol": "CO", "ethanol": "CCO"}, name="alcohols").json()
-    complete_task(hub_index, hub_objects, submitted["tasks"][0], dg=-5.0, error=0.1, ligand="methanol")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the hub did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
+
+    def app(base: str) -> Any:
+        api = ApiSettings(public_url=base, max_molecules=50, max_edges=60, max_body_mb=1.0)
+        hub = create_app(index=hub_index, objects=hub_objects, api=api, auth_config=auth_config)
+        with TestClient(hub) as client:
+            submitted = submit_smiles(client, {"methanol": "CO", "ethanol": "CCO"}, name="alcohols").json()
+        complete_task(hub_index, hub_objects, submitted["tasks"][0], dg=-5.0, error=0.1, ligand="methanol")
+        return hub
+
+    with served_on_loopback(app) as base:
+        yield base
 
 
 def test_schemathesis_with_every_check_and_phase_finds_nothing(served_hub: str, tmp_path: Path) -> None:
